@@ -1,0 +1,42 @@
+"""The dbt project, resolved once, and the arguments archase runs it with."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from archase_pipeline.config import ArchaseConfig
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+archase_dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# Under `dagster dev` this re-parses the project on load, so edits to models show at once.
+archase_dbt_project.prepare_if_dev()
+
+
+def ensure_manifest() -> Path:
+    """The manifest Dagster reads the graph from; parsed here when it is missing or stale."""
+    manifest = archase_dbt_project.manifest_path
+    sources = [p for p in PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml"} and "target" not in p.parts]
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        DbtCliResource(project_dir=os.fspath(PROJECT_DIR), profiles_dir=os.fspath(PROJECT_DIR)).cli(
+            ["--quiet", "parse"], target_path=Path("target")
+        ).wait()
+    return manifest
+
+
+def dbt_build_args(config: ArchaseConfig) -> list[str]:
+    """Always `dbt build` (models and tests together), with the config's settings as vars."""
+    return ["build", "--vars", json.dumps(config.dbt_vars(), sort_keys=True), "--threads", str(config.dbt_threads)]
+
+
+def dbt_environment(config: ArchaseConfig) -> dict[str, str]:
+    """What profiles.yml reads: the warehouse as an absolute path, since dbt runs in dbt_project/."""
+    return {
+        "ARCHASE_WAREHOUSE": os.fspath(config.warehouse.resolve()),
+        "ARCHASE_DBT_THREADS": str(config.dbt_threads),
+    }

@@ -1,0 +1,1 @@
+"""Dagster assets: ingest, dbt, publish. Thin: each calls into archase_pipeline."""

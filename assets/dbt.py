@@ -1,0 +1,89 @@
+"""The dbt models as Dagster assets: staging, intermediate and marts, built and tested together."""
+
+import base64
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from archase_pipeline import dbt_project
+from archase_pipeline.reports import kpi_chart_png, markdown_preview
+from archase_pipeline.resources import ArchaseSettings
+from archase_pipeline.warehouse import connect
+
+PREVIEW_COLUMNS = {
+    "kpi_daily": ["kpi_date", "open_ar_amount", "over_60_share", "dso", "bpdso", "cei_mtd", "promise_kept_rate"],
+    "fct_receivables_segmented": ["invoice_number", "customer_name", "aging_band", "outstanding_amount_reporting",
+                                  "priority_score", "priority_reason"],
+}
+
+class ArchaseDbtTranslator(DagsterDbtTranslator):
+    """Keys and groups from the dbt path: models/marts/kpi_daily.sql -> marts/kpi_daily in group marts."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return self._layer(dbt_resource_props)
+
+    @staticmethod
+    def _layer(props: Mapping[str, Any]) -> str:
+        fqn = props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+def _relation_metadata(con, schema: str, name: str) -> dict:
+    frame = con.execute(f'select * from "{schema}"."{name}" limit 10').df()
+    count = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    columns = [c for c in PREVIEW_COLUMNS.get(name, list(frame.columns)[:8]) if c in frame.columns]
+    return {"dagster/row_count": count, "preview": dg.MetadataValue.md(markdown_preview(frame[columns]))}
+
+def _kpi_metadata(con, config) -> dict:
+    kpis = con.execute("select * from marts.kpi_daily order by kpi_date").df()
+    if kpis.empty:
+        return {}
+    latest = kpis.iloc[-1]
+    band_columns = [c for c in kpis.columns if c.startswith("aging_") and c.endswith("_amount")]
+    png = kpi_chart_png(kpis, band_columns)
+    chart_path = config.workbook_path.parent / "kpi_daily.png"
+    chart_path.parent.mkdir(parents=True, exist_ok=True)
+    chart_path.write_bytes(png)
+
+    def number(value):
+        return dg.MetadataValue.float(float(value)) if value == value and value is not None else dg.MetadataValue.null()
+
+    return {
+        "as_of": str(latest["kpi_date"])[:10],
+        "open_ar": number(latest["open_ar_amount"]),
+        "dso": number(latest["dso"]),
+        "over_60_share": number(latest["over_60_share"]),
+        "promise_kept_rate": number(latest["promise_kept_rate"]),
+        "chart": dg.MetadataValue.md(f"![DSO and ageing](data:image/png;base64,{base64.b64encode(png).decode()})"),
+        "chart_file": dg.MetadataValue.path(os.fspath(chart_path)),
+    }
+
+@dbt_assets(
+    manifest=dbt_project.ensure_manifest(),
+    project=dbt_project.archase_dbt_project,
+    dagster_dbt_translator=ArchaseDbtTranslator(),
+)
+def archase_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, archase: ArchaseSettings):
+    """`dbt build` of every model and test, with the config's KPI settings as vars."""
+    config = archase.load()
+    os.environ.update(dbt_project.dbt_environment(config))
+    # dbt holds the DuckDB file while it runs: collect its events, then read row counts and
+    # figures once it has exited.
+    events = list(dbt.cli(dbt_project.dbt_build_args(config), context=context).stream())
+    with connect(config.warehouse, read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                layer, name = key.path[0], key.path[-1]
+                extra = _relation_metadata(con, layer, name)
+                if name == "kpi_daily":
+                    extra.update(_kpi_metadata(con, config))
+                event = event.with_metadata({**event.metadata, **extra})
+            yield event

@@ -1,0 +1,34 @@
+"""Publish assets: the workbook tabs (the local stand-in for the Google Sheet)."""
+
+import os
+
+import dagster as dg
+
+from archase_pipeline import publish
+from archase_pipeline.reports import markdown_preview
+from archase_pipeline.resources import ArchaseSettings
+from archase_pipeline.warehouse import connect
+
+def _publish(archase: ArchaseSettings, tab: str, build) -> dg.MaterializeResult:
+    config = archase.load()
+    with connect(config.warehouse, read_only=True) as con:
+        frame = build(con)
+    publish.publish_tab(config, tab, frame)
+    return dg.MaterializeResult(metadata={
+        "workbook": dg.MetadataValue.path(os.fspath(config.workbook_path)),
+        "tab": tab,
+        "dagster/row_count": len(frame),
+        "preview": dg.MetadataValue.md(markdown_preview(frame.iloc[:, :8])),
+    })
+
+@dg.asset(key=["publish", "kpi_tab"], group_name="publish", deps=[dg.AssetKey(["marts", "kpi_daily"])],
+          kinds={"excel"})
+def kpi_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
+    """The KPI tab: every kpi_daily figure, newest day first."""
+    return _publish(archase, publish.KPI_TAB, publish.kpi_tab_frame)
+
+@dg.asset(key=["publish", "ageing_tab"], group_name="publish",
+          deps=[dg.AssetKey(["marts", "fct_receivables_aging"])], kinds={"excel"})
+def ageing_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
+    """The Ageing tab: open invoices as of the run date, oldest band and largest amount first."""
+    return _publish(archase, publish.AGEING_TAB, publish.ageing_tab_frame)
