@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -17,15 +19,23 @@ archase_dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_D
 archase_dbt_project.prepare_if_dev()
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the project's venv), even when the venv is not activated."""
+    beside = Path(sys.executable).parent / "dbt"
+    return os.fspath(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_cli_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=archase_dbt_project, dbt_executable=dbt_executable())
+
+
 def ensure_manifest() -> Path:
     """The manifest Dagster reads the graph from; parsed here when it is missing or stale."""
     manifest = archase_dbt_project.manifest_path
     sources = [p for p in PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml"} and "target" not in p.parts]
     newest = max((p.stat().st_mtime for p in sources), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
-        DbtCliResource(project_dir=os.fspath(PROJECT_DIR), profiles_dir=os.fspath(PROJECT_DIR)).cli(
-            ["--quiet", "parse"], target_path=Path("target")
-        ).wait()
+        dbt_cli_resource().cli(["--quiet", "parse"], target_path=Path("target")).wait()
     return manifest
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
-
 from archase_pipeline.config import resolve_config_path
-from archase_pipeline.dbt_project import archase_dbt_project
+from archase_pipeline.dbt_project import dbt_cli_resource
 from archase_pipeline.resources import ArchaseSettings
 from assets.dbt import archase_dbt_models
 from assets.ingest import ingest_crm, ingest_ledger, ingest_mail
@@ -28,7 +26,7 @@ def build_definitions(config_path: str | os.PathLike | None = None) -> dg.Defini
         schedules=[daily_schedule],
         resources={
             "archase": ArchaseSettings(config_path=os.fspath(resolve_config_path(config_path))),
-            "dbt": DbtCliResource(project_dir=archase_dbt_project),
+            "dbt": dbt_cli_resource(),
         },
         # DuckDB takes one writer process at a time: steps run one after another in one process.
         executor=dg.in_process_executor,
