@@ -206,6 +206,16 @@ class ArchaseConfig(_Strict):
         }
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so pydantic validates them and names the key."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def resolve_config_path(path: str | os.PathLike | None = None) -> Path:
     if path:
         return Path(path)
@@ -230,7 +240,7 @@ def load_config(path: str | os.PathLike | None = None) -> ArchaseConfig:
             raise ConfigError(f"{config_path}: config file not found; pass --config PATH to an existing file")
         return ArchaseConfig()
     try:
-        data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_TextDatesLoader) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: not valid YAML ({exc}); fix the syntax and run again") from None
     if not isinstance(data, dict):

@@ -93,6 +93,9 @@ def find_date(text: str, written_on: dt.date, day_first: bool) -> dt.date | None
         d = _safe_date(int(m[3]), month, day) if m[3] else _next_on_or_after(written_on, month, day)
         if d:
             found.append((m.start(), d))
+    if found:
+        # An absolute date wins over a relative phrase: "on Friday, 14 Mar 2025" means 14 March.
+        return min(found, key=lambda pair: pair[0])[1]
     for m in _IN_DAYS.finditer(text):
         found.append((m.start(), written_on + dt.timedelta(days=int(m[1]))))
     for m in _THIS_WEEKDAY.finditer(text):

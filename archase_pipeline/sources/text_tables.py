@@ -30,14 +30,9 @@ def read_text_table(path: Path, *, fmt: str = "csv", sheet: str | None = None, e
                     frame[column] = frame[column].dt.strftime(date_format)
             frame = frame.astype("string")
         else:
+            _check_encoding(path, encoding)
             frame = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""], encoding=encoding,
                                 skipinitialspace=True)
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise SourceError(
-            f"{path}: line {line} has bytes that are not {encoding} ({exc.reason}); "
-            "save the export as UTF-8 or set `encoding` for this source in the config"
-        ) from None
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: the file is empty (no header row); export it again") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -46,6 +41,19 @@ def read_text_table(path: Path, *, fmt: str = "csv", sheet: str | None = None, e
     frame["_source_file"] = str(path)
     frame["_source_line"] = pd.array(range(2, len(frame) + 2), dtype="Int64")
     return frame
+
+
+def _check_encoding(path: Path, encoding: str) -> None:
+    """Name the line of the first byte that is not in the encoding (pandas only knows its chunk)."""
+    raw = path.read_bytes()
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            f"{path}: line {line} has bytes that are not {encoding} ({exc.reason}); "
+            "save the export as UTF-8 or set `encoding` for this source in the config"
+        ) from None
 
 
 def require_columns(frame: pd.DataFrame, path: Path, mapping: dict[str, str]) -> None:

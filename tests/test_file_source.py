@@ -1,0 +1,147 @@
+"""The file AR source: a CSV/XLSX export through a column mapping; bad rows quarantined, none lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from archase_pipeline import ingest
+from archase_pipeline.config import ArchaseConfig
+from archase_pipeline.sinks.workbook import write_tab
+from archase_pipeline.sources.errors import SourceError
+from archase_pipeline.warehouse import connect
+
+HEADER = "Invoice,Customer,Issued,Due,Amount,Settled,Disputed\n"
+GOOD = [
+    "A1,C1,01/15/2024,02/14/2024,100.00,02/20/2024,No",
+    "A2,C1,01/20/2024,02/19/2024,\"1,250.50\",,Yes",
+    "A3,C2,02/01/2024,03/02/2024,80.00,,No",
+]
+
+
+def config_for(tmp_path, csv_name="ar.csv", **ar) -> ArchaseConfig:
+    return ArchaseConfig.model_validate({
+        "warehouse": str(tmp_path / "w.duckdb"),
+        "as_of": "2024-03-31",
+        "sources": {
+            "ar": {"kind": "file", "path": str(tmp_path / csv_name), "date_format": "%m/%d/%Y",
+                   "columns": {"invoice_id": "Invoice", "customer_id": "Customer", "issue_date": "Issued",
+                               "due_date": "Due", "amount": "Amount", "settled_date": "Settled",
+                               "disputed": "Disputed"}, **ar},
+            "crm": {"kind": "none"}, "mail": {"kind": "none"},
+        },
+    })
+
+
+def load(tmp_path, lines, raw: bytes | None = None):
+    path = tmp_path / "ar.csv"
+    if raw is not None:
+        path.write_bytes(raw)
+    else:
+        path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    config = config_for(tmp_path)
+    with connect(config.warehouse) as con:
+        result = ingest.load_ledger(con, config, "batch-1")
+        invoices = con.execute("select * from raw.ar_invoices order by invoice_id").df()
+        settlements = con.execute("select * from raw.ar_settlements order by settlement_id").df()
+    return result, invoices, settlements
+
+
+def test_good_rows_load_with_settlements_from_the_settled_date(tmp_path):
+    result, invoices, settlements = load(tmp_path, GOOD)
+    assert list(invoices["invoice_id"]) == ["A1", "A2", "A3"]
+    assert invoices.set_index("invoice_id").loc["A2", "amount"] == 1250.50
+    assert invoices.set_index("invoice_id").loc["A2", "dispute_reason"] == "other"
+    assert list(settlements["invoice_id"]) == ["A1"]  # blank settled date: still open
+    assert settlements.iloc[0]["settlement_date"] == pd.Timestamp("2024-02-20")
+    assert settlements.iloc[0]["amount"] == 100.0
+    assert len(result.quarantine) == 0
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "rule", "reason_part"),
+    [
+        ("B1,C1,2024-01-15,02/14/2024,10.00,,No", "issue_date_is_date", "'2024-01-15' is not a date in the format %m/%d/%Y"),
+        ("B1,C1,01/15/2024,02/14/2024,ten,,No", "amount_is_number", "'ten' is not a number"),
+        ("B1,C1,01/15/2024,02/14/2024,-5.00,,No", "amount_positive", "not positive"),
+        ("B1,C1,01/15/2024,02/14/2024,0,,No", "amount_positive", "not positive"),
+        ("B1,C1,03/15/2024,02/14/2024,10.00,,No", "due_not_before_issue", "due_date is before issue_date"),
+        ("B1,,01/15/2024,02/14/2024,10.00,,No", "customer_id_present", "customer_id is empty"),
+        ("B1,C1,01/15/2031,02/14/2031,10.00,,No", "issue_date_not_far_future", "more than 366 days after"),
+        ("B1,C1,01/15/2024,02/14/2024,10.00,31/02/2024,No", "settlement_date_is_date", "not a date"),
+    ],
+)
+def test_a_bad_row_is_quarantined_with_its_line_and_reason_and_the_rest_load(tmp_path, bad_line, rule, reason_part):
+    result, invoices, _ = load(tmp_path, [*GOOD, bad_line])
+    q = result.quarantine
+    assert len(q) == 1, q
+    row = q.iloc[0]
+    assert row["rule"] == rule and reason_part in row["reason"]
+    assert row["source_line"] == 5 and row["source_file"].endswith("ar.csv")
+    assert '"invoice_id": "B1"' in row["record"]
+    expected_invoices = ["A1", "A2", "A3"] if rule != "settlement_date_is_date" else ["A1", "A2", "A3", "B1"]
+    assert sorted(invoices["invoice_id"]) == expected_invoices
+
+
+def test_duplicate_invoice_numbers_quarantine_every_copy(tmp_path):
+    result, invoices, settlements = load(tmp_path, [*GOOD, "A1,C1,01/15/2024,02/14/2024,999.00,,No"])
+    dupes = result.quarantine[result.quarantine["rule"] == "invoice_id_unique"]
+    assert sorted(dupes["source_line"]) == [2, 5]
+    assert sorted(invoices["invoice_id"]) == ["A2", "A3"]
+    # A1's settlement cannot load without its invoice, and says so.
+    assert "was quarantined" in result.quarantine[result.quarantine["table_name"] == "ar_settlements"].iloc[0]["reason"]
+
+
+def test_formula_looking_cells_load_as_text_and_reach_the_workbook_inert(tmp_path):
+    formula = '=HYPERLINK("http://attacker.example","click")'
+    _, invoices, _ = load(tmp_path, [*GOOD, 'F1,"' + formula.replace('"', '""') + '",01/15/2024,02/14/2024,10.00,,No'])
+    assert invoices.set_index("invoice_id").loc["F1", "customer_id"] == formula
+
+    write_tab(tmp_path / "book.xlsx", "Ageing", invoices[["invoice_id", "customer_id"]])
+    sheet = load_workbook(tmp_path / "book.xlsx")["Ageing"]
+    cells = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    assert cells["F1"].data_type == "s" and cells["F1"].value == "'" + formula
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (HEADER.encode(), "has a header but no rows"),
+        (b"Invoice,Customer,Issued,Amount\nA1,C1,01/15/2024,10\n", "column 'Due' (mapped as due_date)"),
+        ((HEADER + "A1,C\xe9,01/15/2024,02/14/2024,1,,No\n").encode("latin-1"), "line 2 has bytes that are not utf-8"),
+    ],
+)
+def test_a_file_that_cannot_be_read_fails_with_what_to_do(tmp_path, content, message):
+    with pytest.raises(SourceError) as error:
+        load(tmp_path, [], raw=content)
+    assert message in str(error.value) and "ar.csv" in str(error.value)
+
+
+def test_loading_the_same_export_twice_adds_nothing_and_a_blanked_settlement_reopens(tmp_path):
+    load(tmp_path, GOOD)
+    _, invoices, settlements = load(tmp_path, GOOD)
+    assert len(invoices) == 3 and len(settlements) == 1
+    assert set(invoices["_batch_id"]) == {"batch-1"}
+    # A re-export in which A1's settlement is blank: A1 is open again.
+    _, _, settlements = load(tmp_path, [GOOD[0].replace("02/20/2024", ""), *GOOD[1:]])
+    assert len(settlements) == 0
+
+
+def test_xlsx_export_reads_like_the_csv(tmp_path):
+    frame = pd.DataFrame({
+        "Invoice": ["X1", "X2"], "Customer": ["C1", "C2"],
+        "Issued": [dt.datetime(2024, 1, 15), dt.datetime(2024, 1, 20)],
+        "Due": [dt.datetime(2024, 2, 14), dt.datetime(2024, 2, 19)],
+        "Amount": [100.0, 200.0], "Settled": [dt.datetime(2024, 2, 1), None], "Disputed": ["No", "No"],
+    })
+    frame.to_excel(tmp_path / "ar.xlsx", index=False)
+    config = config_for(tmp_path, "ar.xlsx")
+    with connect(config.warehouse) as con:
+        result = ingest.load_ledger(con, config, "b")
+        rows = con.execute("select invoice_id, issue_date, amount from raw.ar_invoices order by 1").fetchall()
+    assert len(result.quarantine) == 0
+    assert rows == [("X1", dt.date(2024, 1, 15), 100.0), ("X2", dt.date(2024, 1, 20), 200.0)]
