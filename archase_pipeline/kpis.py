@@ -74,7 +74,7 @@ def format_kpis(k: dict) -> str:
 
     lines = [
         f"KPIs as of {k['as_of']}",
-        f"  open AR            {money(k['open_ar'])}  ({k['open_invoices']} open invoices)",
+        f"  open AR            {money(k['open_ar'])}  ({k['open_invoices']:,} open invoices)",
         "  ageing             " + ", ".join(f"{band}: {money(v)}" for band, v in k["aging"].items()),
         f"  over 60 days       {money(k['over_60_ar'])}  ({ratio(k['over_60_share'])} of open AR)",
         f"  DSO                {ratio(k['dso'], False)} days (best possible {ratio(k['bpdso'], False)}, "

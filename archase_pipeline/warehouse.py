@@ -53,8 +53,8 @@ class LoadStats:
         return self.inserted + self.updated + self.unchanged
 
     def as_metadata(self) -> dict[str, int]:
-        return {"inserted": self.inserted, "updated": self.updated, "deleted": self.deleted,
-                "unchanged": self.unchanged, "rows": self.total_after}
+        return {"dagster/row_count": self.total_after, "inserted": self.inserted, "updated": self.updated,
+                "deleted": self.deleted, "unchanged": self.unchanged}
 
 
 def _with_meta(df: pd.DataFrame, source: str, batch_id: str, loaded_at: dt.datetime) -> pd.DataFrame:
