@@ -1,10 +1,13 @@
 """Intake: turn a source's text rows into typed rows, quarantining the ones that break a rule.
 
 Every AR source hands over its rows as text in the canonical columns (see `CANONICAL`),
-with the file and line each came from. Here they are parsed and checked column-wise
-(no Python loop per row). A row that breaks a row rule goes to the quarantine with the
-rule and a reason a person can act on; every other row goes on. Nothing is dropped
-silently: a row either loads or is quarantined.
+with the file and line each came from. Two gates, column-wise (no Python loop per row):
+1. types: bytes that are not UTF-8, dates not in the source's format, amounts that are
+   not numbers; such a row cannot be typed, so it is quarantined here;
+2. rules: the table's Great Expectations suite (`expectations/suites/`) on the typed
+   batch: mandatory fields, ranges, allowed values, uniqueness, referential integrity.
+A row that fails either goes to the quarantine with the rule and a reason a person can
+act on; every other row goes on. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-INVOICE_STATUSES = {"draft", "submitted", "authorised", "paid", "voided", "deleted"}
-SETTLEMENT_KINDS = {"payment", "credit_note", "write_off"}
-SETTLEMENT_STATUSES = {"active", "deleted"}
+from expectations.validate import RuleOutcome, validate_batch
+
 FUTURE_TOLERANCE_DAYS = 366
 QUARANTINE_COLUMNS = ["table_name", "source_file", "source_line", "record_key", "rule", "reason", "record"]
 
@@ -35,70 +38,97 @@ CANONICAL = {
 class IntakeResult:
     tables: dict[str, pd.DataFrame]
     quarantine: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+    rows_read: dict[str, int] = field(default_factory=dict)
 
     def quarantined(self, table: str) -> int:
-        return int((self.quarantine["table_name"] == table).sum())
+        return int(self.quarantine.loc[self.quarantine["table_name"] == table, "source_line"].nunique()) if len(
+            self.quarantine) else 0
 
 
-class _Checker:
-    """Collects (row, rule, reason) failures for one table and splits valid from invalid rows."""
+class _Batch:
+    """One table's rows on their way in: failures by row position, from typing and from the suite."""
 
     def __init__(self, table: str, frame: pd.DataFrame, key: str):
         self.table = table
         self.frame = frame.reset_index(drop=True)
         self.key = key
         self.failures: list[pd.DataFrame] = []
+        self.outcomes: list[RuleOutcome] = []
 
     def fail(self, mask: pd.Series, rule: str, reason: pd.Series | str) -> None:
+        """Record the rows of `mask` as failing `rule`; `reason` is one text or one per row."""
         mask = mask.fillna(False).astype(bool)
-        if not mask.any():
-            return
-        reasons = reason[mask] if isinstance(reason, pd.Series) else pd.Series(reason, index=mask[mask].index)
-        self.failures.append(pd.DataFrame({"row": mask[mask].index, "rule": rule, "reason": reasons.values}))
+        positions = [int(p) for p in np.flatnonzero(mask.to_numpy())]
+        if isinstance(reason, str):
+            summary, reasons = reason, reason
+        else:
+            reasons = reason[mask].to_numpy()
+            summary = str(reasons[0]) if positions else rule
+        self.outcomes.append(RuleOutcome(self.table, rule, summary, len(self.frame), positions))
+        if positions:
+            self.failures.append(pd.DataFrame({"row": positions, "rule": rule, "reason": reasons}))
 
-    def required(self, columns: list[str]) -> None:
-        for column in columns:
-            blank = self.frame[column].isna() | (self.frame[column].astype("string").str.strip() == "")
-            self.fail(blank, f"{column}_present", f"{column} is empty; fill it in the source and reload")
+    def check_text(self) -> None:
+        """Lines the reader found bytes in that are not in the file's encoding."""
+        if "_bad_bytes" in self.frame.columns:
+            self.fail(self.frame["_bad_bytes"], "text_is_utf8",
+                      "the line has bytes that are not UTF-8; save the export as UTF-8 and reload")
+
+    def parse_dates(self, column: str, date_format: str) -> pd.Series:
+        raw = self.frame[column].astype("string").str.strip()
+        parsed = pd.to_datetime(raw, format=date_format, errors="coerce")
+        present = raw.notna() & (raw != "")
+        self.fail(present & parsed.isna(), f"{column}_is_date",
+                  f"{column} '" + raw.str.slice(0, 40) + f"' is not a date in the format {date_format}")
+        return parsed.dt.date.where(parsed.notna(), None)
+
+    def parse_amounts(self, column: str) -> pd.Series:
+        raw = self.frame[column].astype("string").str.strip()
+        parsed = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
+        present = raw.notna() & (raw != "")
+        self.fail(present & parsed.isna(), f"{column}_is_number", f"{column} '" + raw.str.slice(0, 40) + "' is not a number")
+        return parsed.astype("float64")
+
+    def apply_suite(self, suite_table: str, parameters: dict) -> None:
+        """Run the GX suite on the rows that typed cleanly; positions map back to the batch."""
+        typed_ok = self._failed_positions()
+        positions = [i for i in range(len(self.frame)) if i not in typed_ok]
+        subset = self.frame.iloc[positions].drop(columns=["_source_file", "_source_line"], errors="ignore")
+        for outcome in validate_batch(suite_table, subset, parameters):
+            failing = [positions[i] for i in outcome.failing_positions]
+            mask = pd.Series(False, index=self.frame.index)
+            mask.iloc[failing] = True
+            self.fail(mask, outcome.rule, outcome.reason)
+
+    def _failed_positions(self) -> set[int]:
+        return set().union(*(set(f["row"]) for f in self.failures)) if self.failures else set()
 
     def split(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not self.failures:
             return self.frame, pd.DataFrame(columns=QUARANTINE_COLUMNS)
         failures = pd.concat(self.failures, ignore_index=True)
-        bad_rows = self.frame.loc[failures["row"]]
+        bad_rows = self.frame.iloc[failures["row"].to_numpy()]
         record = bad_rows[[c for c in self.frame.columns if not c.startswith("_")]].astype("string")
         quarantine = pd.DataFrame({
             "table_name": self.table,
             "source_file": bad_rows["_source_file"].values,
             "source_line": bad_rows["_source_line"].astype("Int64").values,
-            "record_key": bad_rows[self.key].astype("string").fillna("").values,
+            "record_key": bad_rows[self.key].astype("string").fillna("").str.slice(0, 200).values,
             "rule": failures["rule"].values,
             "reason": failures["reason"].values,
-            "record": [json.dumps({k: v for k, v in row.items() if pd.notna(v)}, ensure_ascii=False)
+            "record": [json.dumps({k: (v if len(v) <= 2000 else v[:2000] + "…")
+                                   for k, v in row.items() if pd.notna(v)}, ensure_ascii=False)
                        for row in record.to_dict("records")],
         })
-        valid = self.frame.drop(index=failures["row"].unique())
+        valid = self.frame.drop(index=self.frame.index[sorted(set(failures["row"]))])
         return valid, quarantine
 
 
-def _parse_dates(text: pd.Series, date_format: str) -> pd.Series:
-    cleaned = text.astype("string").str.strip()
-    parsed = pd.to_datetime(cleaned, format=date_format, errors="coerce")
-    return parsed.dt.date
-
-
-def _parse_amounts(text: pd.Series) -> pd.Series:
-    cleaned = text.astype("string").str.strip().str.replace(",", "", regex=False)
-    return pd.to_numeric(cleaned, errors="coerce")
-
-
-def _dates(checker: _Checker, column: str, date_format: str, required: bool = True) -> pd.Series:
-    raw = checker.frame[column]
-    parsed = _parse_dates(raw, date_format)
-    present = raw.notna() & (raw.astype("string").str.strip() != "")
-    checker.fail(present & parsed.isna(), f"{column}_is_date",
-                 f"{column} '" + raw.astype("string").str.slice(0, 40) + f"' is not a date in the format {date_format}")
-    return parsed
+def _normalise(series: pd.Series, default: str, upper: bool = False) -> pd.Series:
+    text = series.astype("string").str.strip()
+    text = text.str.upper() if upper else text.str.lower()
+    return text.where(text.notna() & (text != ""), default)
 
 
 def prepare_ledger(
@@ -109,110 +139,87 @@ def prepare_ledger(
     reporting_currency: str,
     known_rates: set[str],
 ) -> IntakeResult:
-    """Parse and check customers, invoices, settlements and FX rates of one AR batch."""
-    quarantines: list[pd.DataFrame] = []
+    """Type and check customers, FX rates, invoices and settlements of one AR batch."""
     latest_allowed = run_date + dt.timedelta(days=FUTURE_TOLERANCE_DAYS)
+    batches: list[_Batch] = []
 
-    # Customers
-    customers = _Checker("ar_customers", tables["customers"], "customer_id")
-    customers.required(["customer_id"])
-    customers.fail(customers.frame["customer_id"].duplicated(keep=False) & customers.frame["customer_id"].notna(),
-                   "customer_id_unique", "customer_id appears on more than one row; keep one and reload")
-    valid_customers, q = customers.split()
-    quarantines.append(q)
-    customer_ids = set(valid_customers["customer_id"].astype(str))
+    customers = _Batch("ar_customers", tables["customers"], "customer_id")
+    customers.check_text()
+    customers.apply_suite("ar_customers", {})
+    valid_customers, _ = customers.split()
+    batches.append(customers)
 
-    # FX rates
-    rates_frame = tables.get("fx_rates")
     valid_rates = pd.DataFrame({"rate_date": pd.Series(dtype="datetime64[us]"), "currency": pd.Series(dtype="string"),
                                 "rate_to_reporting": pd.Series(dtype="float64")})
-    if rates_frame is not None and len(rates_frame):
-        rates = _Checker("fx_rates", rates_frame, "currency")
-        rates.required(["rate_date", "currency", "rate_to_reporting"])
-        rate_dates = _dates(rates, "rate_date", "%Y-%m-%d")
-        rate_values = _parse_amounts(rates.frame["rate_to_reporting"])
-        rates.fail(rate_values.isna() | (rate_values <= 0), "rate_positive", "rate_to_reporting must be a positive number")
-        rates.frame = rates.frame.assign(rate_date=rate_dates, rate_to_reporting=rate_values)
-        valid_rates, q = rates.split()
-        quarantines.append(q)
-        valid_rates = valid_rates[["rate_date", "currency", "rate_to_reporting"]]
-    currencies_with_rates = known_rates | set(valid_rates["currency"]) | {reporting_currency}
+    if tables.get("fx_rates") is not None and len(tables["fx_rates"]):
+        rates = _Batch("fx_rates", tables["fx_rates"], "currency")
+        rates.frame = rates.frame.assign(rate_date=rates.parse_dates("rate_date", "%Y-%m-%d"),
+                                         rate_to_reporting=rates.parse_amounts("rate_to_reporting"),
+                                         currency=_normalise(rates.frame["currency"], None, upper=True))
+        rates.apply_suite("fx_rates", {})
+        valid_rates = rates.split()[0][["rate_date", "currency", "rate_to_reporting"]]
+        batches.append(rates)
 
-    # Invoices
-    inv = _Checker("ar_invoices", tables["invoices"], "invoice_id")
-    inv.required(["invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency"])
-    issue = _dates(inv, "issue_date", date_format)
-    due = _dates(inv, "due_date", date_format)
-    amount = _parse_amounts(inv.frame["amount"])
-    amount_text = inv.frame["amount"].astype("string")
-    has_amount = amount_text.notna() & (amount_text.str.strip() != "")
-    inv.fail(has_amount & amount.isna(), "amount_is_number",
-             "amount '" + amount_text.str.slice(0, 40) + "' is not a number")
-    inv.fail(amount <= 0, "amount_positive",
-             "amount " + amount.astype("string") + " is not positive; a credit belongs in settlements as a credit note")
-    inv.fail(pd.Series(due < issue), "due_not_before_issue", "due_date is before issue_date; check the terms")
-    inv.fail(pd.Series(issue > latest_allowed), "issue_date_not_far_future",
-             f"issue_date is more than {FUTURE_TOLERANCE_DAYS} days after the run date; check the year")
-    status = inv.frame["status"].astype("string").str.strip().str.lower().fillna("authorised")
-    inv.fail(~status.isin(INVOICE_STATUSES), "status_allowed",
-             "status '" + status + f"' is not one of {sorted(INVOICE_STATUSES)}")
-    currency = inv.frame["currency"].astype("string").str.strip().str.upper()
-    fx_rate = _parse_amounts(inv.frame["fx_rate"])
-    inv.fail(currency.notna() & ~currency.isin(currencies_with_rates) & fx_rate.isna(), "currency_has_rate",
-             "currency '" + currency + "' has no rate to the reporting currency; add it to fx_rates in the config")
-    inv.fail(inv.frame["customer_id"].notna() & ~inv.frame["customer_id"].astype(str).isin(customer_ids)
-             & (inv.frame["customer_id"].astype("string").str.strip() != ""),
-             "customer_known", "customer_id '" + inv.frame["customer_id"].astype("string")
-             + "' is not in the customer list; add the customer or correct the id")
-    ids = inv.frame["invoice_id"]
-    inv.fail(ids.duplicated(keep=False) & ids.notna(), "invoice_id_unique",
-             "invoice_id '" + ids.astype("string") + "' appears on more than one row; the source must have one")
-    inv.frame = inv.frame.assign(issue_date=issue, due_date=due, amount=amount, status=status, currency=currency,
-                                 fx_rate=fx_rate)
-    valid_invoices, q = inv.split()
-    quarantines.append(q)
-    invoice_ids = set(valid_invoices["invoice_id"].astype(str))
-    bad_invoice_ids = set(tables["invoices"]["invoice_id"].dropna().astype(str)) - invoice_ids
+    invoices = _Batch("ar_invoices", tables["invoices"], "invoice_id")
+    invoices.check_text()
+    invoices.frame = invoices.frame.assign(
+        issue_date=invoices.parse_dates("issue_date", date_format),
+        due_date=invoices.parse_dates("due_date", date_format),
+        amount=invoices.parse_amounts("amount"),
+        fx_rate=invoices.parse_amounts("fx_rate"),
+        status=_normalise(invoices.frame["status"], "authorised"),
+        currency=_normalise(invoices.frame["currency"], None, upper=True),
+    )
+    # A row that carries its own rate needs no rate table for its currency.
+    own_rates = set(invoices.frame.loc[invoices.frame["fx_rate"].notna(), "currency"].dropna())
+    invoices.apply_suite("ar_invoices", {
+        "customer_ids": sorted(valid_customers["customer_id"].dropna().astype(str)),
+        "currencies_with_rates": sorted(known_rates | set(valid_rates["currency"].dropna()) | own_rates
+                                        | {reporting_currency}),
+        "latest_allowed_date": latest_allowed,
+    })
+    valid_invoices, _ = invoices.split()
+    batches.append(invoices)
+    quarantined_invoice_ids = set(tables["invoices"]["invoice_id"].dropna().astype(str)) - set(
+        valid_invoices["invoice_id"].astype(str))
 
-    # Settlements
-    st = _Checker("ar_settlements", tables["settlements"], "settlement_id")
-    st.required(["settlement_id", "invoice_id", "settlement_date", "amount"])
-    sdate = _dates(st, "settlement_date", date_format)
-    samount = _parse_amounts(st.frame["amount"])
-    st.fail(st.frame["amount"].notna() & samount.isna(), "amount_is_number", "amount is not a number")
-    st.fail(samount <= 0, "amount_positive", "settlement amount is not positive")
-    kind = st.frame["kind"].astype("string").str.strip().str.lower().fillna("payment")
-    st.fail(~kind.isin(SETTLEMENT_KINDS), "kind_allowed", "kind '" + kind + f"' is not one of {sorted(SETTLEMENT_KINDS)}")
-    sstatus = st.frame["status"].astype("string").str.strip().str.lower().fillna("active")
-    st.fail(~sstatus.isin(SETTLEMENT_STATUSES), "status_allowed", "status '" + sstatus + "' is not active or deleted")
-    sinv = st.frame["invoice_id"].astype("string")
-    st.fail(sinv.notna() & sinv.isin(bad_invoice_ids), "invoice_loaded",
-            "its invoice '" + sinv + "' was quarantined; fix the invoice and both load")
-    st.fail(sinv.notna() & ~sinv.isin(invoice_ids) & ~sinv.isin(bad_invoice_ids), "invoice_known",
-            "invoice_id '" + sinv + "' is not in the ledger; a payment for an unknown invoice")
-    sid = st.frame["settlement_id"]
-    st.fail(sid.duplicated(keep=False) & sid.notna(), "settlement_id_unique", "settlement_id appears more than once")
-    st.frame = st.frame.assign(settlement_date=sdate, amount=samount, kind=kind, status=sstatus)
-    valid_settlements, q = st.split()
-    quarantines.append(q)
+    settlements = _Batch("ar_settlements", tables["settlements"], "settlement_id")
+    settlements.check_text()
+    settlements.frame = settlements.frame.assign(
+        settlement_date=settlements.parse_dates("settlement_date", date_format),
+        amount=settlements.parse_amounts("amount"),
+        kind=_normalise(settlements.frame.get("kind", pd.Series(pd.NA, index=settlements.frame.index)), "payment"),
+        status=_normalise(settlements.frame.get("status", pd.Series(pd.NA, index=settlements.frame.index)), "active"),
+    )
+    settlements.apply_suite("ar_settlements", {
+        "invoice_ids": sorted(valid_invoices["invoice_id"].astype(str)),
+        "latest_allowed_date": latest_allowed,
+    })
+    batches.append(settlements)
 
+    quarantines, outcomes, valid = [], [], {}
+    for batch in batches:
+        rows, quarantine = batch.split()
+        valid[batch.table] = rows
+        quarantines.append(quarantine)
+        outcomes.extend(batch.outcomes)
     quarantine = pd.concat([q for q in quarantines if len(q)], ignore_index=True) if any(
         len(q) for q in quarantines) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    # Say why a payment of a held-back invoice is held back too: the invoice, not the payment, needs fixing.
+    held = (quarantine["table_name"] == "ar_settlements") & (quarantine["rule"] == "invoice_known") & \
+        quarantine["record"].map(lambda r: json.loads(r).get("invoice_id") in quarantined_invoice_ids)
+    quarantine.loc[held, "reason"] = "its invoice is quarantined (see that row); fix the invoice and both load"
     return IntakeResult(
         tables={
-            "ar_customers": _canonical(valid_customers, "customers"),
-            "ar_invoices": _canonical(valid_invoices, "invoices"),
-            "ar_settlements": _canonical(valid_settlements, "settlements"),
+            "ar_customers": _canonical(valid["ar_customers"], "customers"),
+            "ar_invoices": _canonical(valid["ar_invoices"], "invoices"),
+            "ar_settlements": _canonical(valid["ar_settlements"], "settlements"),
             "fx_rates": valid_rates.reset_index(drop=True),
         },
         quarantine=quarantine,
+        outcomes=outcomes,
+        rows_read={b.table: len(b.frame) for b in batches},
     )
-
-
-_TYPES = {
-    "issue_date": "date32[pyarrow]", "due_date": "date32[pyarrow]", "settlement_date": "date32[pyarrow]",
-    "amount": "float64", "fx_rate": "float64",
-}
 
 
 def _canonical(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -220,9 +227,10 @@ def _canonical(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     columns = CANONICAL[kind] + ["_source_file", "_source_line"]
     out = frame.reindex(columns=columns).reset_index(drop=True)
     for column in out.columns:
-        if column in _TYPES:
-            out[column] = pd.to_datetime(out[column]).dt.date if column.endswith("_date") else out[column].astype(
-                "float64")
+        if column.endswith("_date"):
+            out[column] = pd.to_datetime(out[column]).dt.date
+        elif column in ("amount", "fx_rate"):
+            out[column] = out[column].astype("float64")
         elif column == "_source_line":
             out[column] = out[column].astype("Int64")
         else:

@@ -70,7 +70,7 @@ def test_good_rows_load_with_settlements_from_the_settled_date(tmp_path):
         ("B1,C1,01/15/2024,02/14/2024,0,,No", "amount_positive", "not positive"),
         ("B1,C1,03/15/2024,02/14/2024,10.00,,No", "due_not_before_issue", "due_date is before issue_date"),
         ("B1,,01/15/2024,02/14/2024,10.00,,No", "customer_id_present", "customer_id is empty"),
-        ("B1,C1,01/15/2031,02/14/2031,10.00,,No", "issue_date_not_far_future", "more than 366 days after"),
+        ("B1,C1,01/15/2031,02/14/2031,10.00,,No", "issue_date_not_far_future", "more than a year after the run date"),
         ("B1,C1,01/15/2024,02/14/2024,10.00,31/02/2024,No", "settlement_date_is_date", "not a date"),
     ],
 )
@@ -92,7 +92,7 @@ def test_duplicate_invoice_numbers_quarantine_every_copy(tmp_path):
     assert sorted(dupes["source_line"]) == [2, 5]
     assert sorted(invoices["invoice_id"]) == ["A2", "A3"]
     # A1's settlement cannot load without its invoice, and says so.
-    assert "was quarantined" in result.quarantine[result.quarantine["table_name"] == "ar_settlements"].iloc[0]["reason"]
+    assert "its invoice is quarantined" in result.quarantine[result.quarantine["table_name"] == "ar_settlements"].iloc[0]["reason"]
 
 
 def test_formula_looking_cells_load_as_text_and_reach_the_workbook_inert(tmp_path):
@@ -112,13 +112,41 @@ def test_formula_looking_cells_load_as_text_and_reach_the_workbook_inert(tmp_pat
         (b"", "the file is empty"),
         (HEADER.encode(), "has a header but no rows"),
         (b"Invoice,Customer,Issued,Amount\nA1,C1,01/15/2024,10\n", "column 'Due' (mapped as due_date)"),
-        ((HEADER + "A1,C\xe9,01/15/2024,02/14/2024,1,,No\n").encode("latin-1"), "line 2 has bytes that are not utf-8"),
     ],
 )
 def test_a_file_that_cannot_be_read_fails_with_what_to_do(tmp_path, content, message):
     with pytest.raises(SourceError) as error:
         load(tmp_path, [], raw=content)
     assert message in str(error.value) and "ar.csv" in str(error.value)
+
+
+def test_a_line_with_bytes_that_are_not_utf8_is_quarantined_and_the_rest_load(tmp_path):
+    raw = (HEADER + "\n".join(GOOD) + "\nB1,C\xe9,01/15/2024,02/14/2024,1,,No\n").encode("latin-1")
+    result, invoices, _ = load(tmp_path, [], raw=raw)
+    assert sorted(invoices["invoice_id"]) == ["A1", "A2", "A3"]
+    rules = set(result.quarantine["rule"])
+    assert "text_is_utf8" in rules and set(result.quarantine["source_line"]) == {5}
+    assert "not UTF-8" in result.quarantine.iloc[0]["reason"] and "\ufffd" in result.quarantine.iloc[0]["record"]
+
+
+def test_a_10_mb_cell_is_quarantined_not_loaded(tmp_path):
+    result, invoices, _ = load(tmp_path, [*GOOD, "B1," + "X" * 10_000_000 + ",01/15/2024,02/14/2024,10.00,,No"])
+    assert sorted(invoices["invoice_id"]) == ["A1", "A2", "A3"]
+    row = result.quarantine[result.quarantine["rule"] == "customer_id_length"].iloc[0]
+    assert row["source_line"] == 5 and "longer than 10,000 characters" in row["reason"]
+    assert len(row["record"]) < 5_000  # the quarantine keeps the row readable, not 10 MB
+
+
+def test_a_payment_for_an_unknown_invoice_and_a_currency_without_rate(tmp_path):
+    path = tmp_path / "ar.csv"
+    path.write_text(HEADER.replace(",Disputed", ",Disputed,Currency") + "\n".join(
+        [line + ",USD" for line in GOOD] + ["C1,C1,01/15/2024,02/14/2024,10.00,,No,XYZ"]) + "\n")
+    config = config_for(tmp_path)
+    config.sources.ar.columns.currency = "Currency"
+    with connect(config.warehouse) as con:
+        result = ingest.load_ledger(con, config, "b")
+    row = result.quarantine.iloc[0]
+    assert row["rule"] == "currency_has_rate" and "add it to fx_rates in the config" in row["reason"]
 
 
 def test_loading_the_same_export_twice_adds_nothing_and_a_blanked_settlement_reopens(tmp_path):

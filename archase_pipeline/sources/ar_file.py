@@ -28,7 +28,7 @@ def read_file_ledger(source: FileArSource, encoding: str = "utf-8") -> dict[str,
         name = mapping.get(field)
         return frame[name].str.strip() if name else pd.Series(pd.NA, index=frame.index, dtype="string")
 
-    meta = frame[["_source_file", "_source_line"]]
+    meta = frame[[c for c in frame.columns if c.startswith("_")]]
     invoice_id = column("invoice_id")
     currency = column("currency").fillna(source.currency)
     disputed = column("disputed").str.lower().isin([v.lower() for v in source.true_values])

@@ -7,6 +7,7 @@ the whole file.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -30,9 +31,11 @@ def read_text_table(path: Path, *, fmt: str = "csv", sheet: str | None = None, e
                     frame[column] = frame[column].dt.strftime(date_format)
             frame = frame.astype("string")
         else:
-            _check_encoding(path, encoding)
-            frame = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""], encoding=encoding,
+            text, bad_lines = _decode(path.read_bytes(), encoding)
+            frame = pd.read_csv(io.StringIO(text), dtype="string", keep_default_na=False, na_values=[""],
                                 skipinitialspace=True)
+    except LookupError:
+        raise SourceError(f"{path}: unknown encoding '{encoding}'; use e.g. utf-8 or cp1252") from None
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: the file is empty (no header row); export it again") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -40,20 +43,27 @@ def read_text_table(path: Path, *, fmt: str = "csv", sheet: str | None = None, e
     frame.columns = [str(c).strip() for c in frame.columns]
     frame["_source_file"] = str(path)
     frame["_source_line"] = pd.array(range(2, len(frame) + 2), dtype="Int64")
+    if fmt != "xlsx":
+        frame["_bad_bytes"] = frame["_source_line"].isin(bad_lines)
     return frame
 
 
-def _check_encoding(path: Path, encoding: str) -> None:
-    """Name the line of the first byte that is not in the encoding (pandas only knows its chunk)."""
-    raw = path.read_bytes()
+def _decode(raw: bytes, encoding: str) -> tuple[str, set[int]]:
+    """The text, and the numbers of the lines holding bytes that are not in the encoding.
+
+    Those bytes become U+FFFD so the rest of the file still reads; intake quarantines
+    exactly those lines (their content cannot be trusted) and loads the others.
+    """
     try:
-        raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError(
-            f"{path}: line {line} has bytes that are not {encoding} ({exc.reason}); "
-            "save the export as UTF-8 or set `encoding` for this source in the config"
-        ) from None
+        return raw.decode(encoding), set()
+    except UnicodeDecodeError:
+        bad = set()
+        for number, line in enumerate(raw.split(b"\n"), start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                bad.add(number)
+        return raw.decode(encoding, errors="replace"), bad
 
 
 def require_columns(frame: pd.DataFrame, path: Path, mapping: dict[str, str]) -> None:
