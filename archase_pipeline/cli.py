@@ -12,9 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+from archase_pipeline.audit import Verdict, latest_verdict
 from archase_pipeline.config import ArchaseConfig, ConfigError, load_config
+from archase_pipeline.exceptions_report import exceptions_report, format_exceptions
 from archase_pipeline.kpis import KpiUnavailable, format_kpis, kpis_as_of
 from archase_pipeline.sources.errors import SourceError
+from archase_pipeline.warehouse import connect
 
 
 def _date(text: str) -> dt.date:
@@ -40,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--invoices", type=int, help="number of invoices (default 40000)")
     demo.add_argument("--months", type=int, help="months of history (default 18)")
     demo.add_argument("--no-run", action="store_true", help="only generate the demo company")
+    exceptions = command("exceptions", "What the last run quarantined or failed, one line each, with what to do.")
+    exceptions.add_argument("--json", action="store_true", help="one JSON object")
     kpis = command("kpis", "Print the KPIs of kpi-spec.md for one day.")
     kpis.add_argument("--as-of", type=_date, help="the day (default: the run date)")
     kpis.add_argument("--json", action="store_true", help="one JSON object")
@@ -68,12 +73,39 @@ def _run(config: ArchaseConfig) -> int:
 
     print(f"archase run · config {config.source_file or '(defaults)'} · as of {config.run_date} · mode {config.mode}")
     outcome = run_pipeline(config)
-    if not outcome.success:
+    verdict = _verdict(config, outcome.run_id)
+    if not outcome.success and verdict is None:
         print(f"\nRun failed at: {', '.join(outcome.failures) or 'unknown step'} (run {outcome.run_id}). "
               "The step's error is above; fix it and run again.", file=sys.stderr)
         return 1
     print(f"\nDone in {outcome.seconds:.1f} s: {len(outcome.materialized)} assets materialized.")
     print(_summary(config))
+    print()
+    print(verdict.line())
+    if verdict.status == "blocked":
+        print("Nothing was published. `archase exceptions` says what failed and what to do.", file=sys.stderr)
+        return 1
+    return 0 if outcome.success else 1
+
+
+def _verdict(config: ArchaseConfig, run_id: str) -> Verdict | None:
+    """The gate's verdict for this run, or None when the run stopped before the gate."""
+    if not Path(config.warehouse).exists():
+        return None
+    with connect(config.warehouse, read_only=True) as con:
+        latest = latest_verdict(con)
+    if latest is None or latest["run_id"] != run_id:
+        return None
+    failures = [f for f in (latest["blocking_failures"] or "").split("; ") if f]
+    return Verdict(latest["status"], failures, int(latest["quarantined_rows"]))
+
+
+def _exceptions(config: ArchaseConfig, as_json: bool) -> int:
+    if not Path(config.warehouse).exists():
+        raise KpiUnavailable(f"{config.warehouse}: no warehouse yet; run `archase run` first")
+    with connect(config.warehouse, read_only=True) as con:
+        report = exceptions_report(con)
+    print(json.dumps(report, indent=2, default=str) if as_json else format_exceptions(report))
     return 0
 
 
@@ -102,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(config)
         if args.command == "demo":
             return _demo(config, args)
+        if args.command == "exceptions":
+            return _exceptions(config, args.json)
         if args.command == "kpis":
             figures = kpis_as_of(config, args.as_of or config.run_date)
             print(json.dumps(figures, indent=2) if args.json else format_kpis(figures))

@@ -153,6 +153,17 @@ class KpiSettings(_Strict):
         return labels
 
 
+class QualitySettings(_Strict):
+    """The data-quality gate: what blocks publishing."""
+
+    payment_data_max_age_hours: float | None = Field(
+        default=24, gt=0, description="Block when the ledger's own last update is older; null turns the check off")
+    max_quarantined_share: float = Field(
+        default=0.05, ge=0, le=1, description="Block when more of a batch than this is quarantined")
+    reconciliation_tolerance: float = Field(
+        default=1.0, ge=0, description="Reporting-currency amount by which open AR may differ from the source's own total")
+
+
 class ArchaseConfig(_Strict):
     warehouse: Path = Path("var/archase.duckdb")
     reporting_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
@@ -165,6 +176,7 @@ class ArchaseConfig(_Strict):
     sources: Sources = Sources()
     demo: DemoSettings = DemoSettings()
     kpi: KpiSettings = KpiSettings()
+    quality: QualitySettings = QualitySettings()
     dbt_threads: int = Field(default=2, ge=1)
     source_file: Path | None = Field(default=None, exclude=True)
 
@@ -182,6 +194,13 @@ class ArchaseConfig(_Strict):
     @property
     def run_date(self) -> dt.date:
         return self.as_of or dt.datetime.now(dt.UTC).date()
+
+    @property
+    def reference_time(self) -> dt.datetime:
+        """"Now" for freshness: the end of the run date when it is set, else the current time (UTC)."""
+        if self.as_of is None:
+            return dt.datetime.now(dt.UTC)
+        return dt.datetime.combine(self.as_of, dt.time(23, 59, 59), tzinfo=dt.UTC)
 
     @property
     def maildir_path(self) -> Path:

@@ -50,3 +50,22 @@ def dbt_environment(config: ArchaseConfig) -> dict[str, str]:
         "ARCHASE_WAREHOUSE": os.fspath(config.warehouse.resolve()),
         "ARCHASE_DBT_THREADS": str(config.dbt_threads),
     }
+
+
+def failed_nodes(invocation) -> list[str]:
+    """Models, seeds and snapshots that errored (a failing test is not a build failure).
+
+    Empty when dbt succeeded or only tests failed; when dbt died before writing its results
+    (a compile error), the process's own error is returned.
+    """
+    if invocation.is_successful():
+        return []
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except Exception:  # no artifact: dbt stopped before running anything
+        return [str(invocation.get_error() or "dbt exited with an error")]
+    errors = [f"{r['unique_id']}: {(r.get('message') or '').strip()[:300]}" for r in results
+              if r["status"] == "error" and not r["unique_id"].startswith(("test.", "unit_test."))]
+    if errors or any(r["status"] in ("fail", "error") for r in results):
+        return errors
+    return ["dbt exited with an error; see the step's logs"]

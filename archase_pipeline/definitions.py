@@ -14,9 +14,10 @@ from archase_pipeline.resources import ArchaseSettings
 from assets.dbt import archase_dbt_models
 from assets.ingest import ingest_crm, ingest_ledger, ingest_mail
 from assets.publish import ageing_tab, kpi_tab
+from assets.quality import quality_gate
 from sensors.schedules import daily_job, daily_schedule
 
-ALL_ASSETS = [ingest_ledger, ingest_crm, ingest_mail, archase_dbt_models, kpi_tab, ageing_tab]
+ALL_ASSETS = [ingest_ledger, ingest_crm, ingest_mail, archase_dbt_models, quality_gate, kpi_tab, ageing_tab]
 
 
 def build_definitions(config_path: str | os.PathLike | None = None) -> dg.Definitions:

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from archase_pipeline.audit import CheckRecord, record_source_total
 from archase_pipeline.config import ArchaseConfig, FileArSource
-from archase_pipeline.intake import QUARANTINE_COLUMNS, prepare_ledger
+from archase_pipeline.intake import QUARANTINE_COLUMNS, check_rows, prepare_ledger
+from archase_pipeline.quality import batch_checks, freshness_check
 from archase_pipeline.sources import ar_demo, ar_file, crm_demo, maildir
 from archase_pipeline.warehouse import LoadStats, merge_rows
 
@@ -34,6 +36,7 @@ class LedgerLoad:
     source: str
     stats: dict[str, LoadStats]
     quarantine: pd.DataFrame
+    checks: list[CheckRecord] = field(default_factory=list)
     source_last_updated_at: dt.datetime | None = None
     totals: dict[str, float] = field(default_factory=dict)
 
@@ -47,6 +50,7 @@ def read_ledger_tables(config: ArchaseConfig) -> tuple[str, dict[str, pd.DataFra
 
 
 def load_ledger(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> LedgerLoad:
+    """Read, check and load the AR source; record its own open total for reconciliation."""
     source, tables, date_format = read_ledger_tables(config)
     result = prepare_ledger(
         tables,
@@ -62,15 +66,79 @@ def load_ledger(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id:
     quarantine = result.quarantine.assign(source=source, batch_id=batch_id,
                                           quarantined_at=pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     replace_quarantine(con, source, quarantine)
-    updated = pd.to_datetime(result.tables["ar_invoices"]["source_updated_at"], errors="coerce", utc=True)
-    invoices = result.tables["ar_invoices"]
+
+    last_update = _source_last_update(config, tables)
+    checks = [record for table in LEDGER_KEYS
+              for record in batch_checks(table, result.outcomes, result.rows_read.get(table, 0),
+                                         config.quality.max_quarantined_share)]
+    checks.append(freshness_check(last_update, config.reference_time, config.quality.payment_data_max_age_hours))
+    as_of, total, basis = _source_open_total(config, tables, date_format)
+    quarantined_lines = set(quarantine.loc[quarantine["table_name"] == "ar_invoices", "source_line"].dropna())
+    invoices_text = tables["invoices"]
+    open_by_row = open_amounts_from_text(invoices_text, tables["settlements"], date_format, as_of, config)
+    quarantined_open = float(open_by_row[invoices_text["_source_line"].isin(quarantined_lines).to_numpy()].sum())
+    record_source_total(con, source, batch_id, as_of, total if total is not None else float(open_by_row.sum()),
+                        quarantined_open, basis)
     return LedgerLoad(
         source=source,
         stats=stats,
         quarantine=quarantine,
-        source_last_updated_at=None if updated.isna().all() else updated.max().to_pydatetime(),
-        totals={"invoice_amount_loaded": float(invoices["amount"].sum())},
+        checks=checks,
+        source_last_updated_at=last_update,
+        totals={"invoice_amount_loaded": float(result.tables["ar_invoices"]["amount"].sum())},
     )
+
+
+def _source_last_update(config: ArchaseConfig, tables: dict[str, pd.DataFrame]) -> dt.datetime | None:
+    """The source's own last change: the export file's time, or the ledger's latest updated_at."""
+    if isinstance(config.sources.ar, FileArSource):
+        return dt.datetime.fromtimestamp(config.sources.ar.path.stat().st_mtime, dt.UTC)
+    stamps = pd.concat([pd.to_datetime(tables[t].get("source_updated_at"), errors="coerce", utc=True)
+                        for t in ("invoices", "settlements") if "source_updated_at" in tables[t]])
+    return None if stamps.dropna().empty else stamps.max().to_pydatetime()
+
+
+def _source_open_total(config: ArchaseConfig, tables, date_format) -> tuple[dt.date, float | None, str]:
+    """(as of, total, basis): the demo ledger's aged receivables report, else the export's own rows."""
+    report = config.demo.directory / "ledger" / "aged_receivables.csv"
+    if not isinstance(config.sources.ar, FileArSource) and report.exists():
+        frame = pd.read_csv(report)
+        return dt.date.fromisoformat(str(frame["as_of"].iloc[0])), float(frame["open_amount_reporting"].sum()), \
+            "aged receivables report"
+    return config.run_date, None, "export's own rows"
+
+
+def open_amounts_from_text(invoices: pd.DataFrame, settlements: pd.DataFrame, date_format: str, as_of: dt.date,
+                           config: ArchaseConfig) -> pd.Series:
+    """Each export row's open amount at `as_of` in reporting currency, read leniently from the text.
+
+    This is the source's own view (every row, valid or not), computed apart from the
+    marts so that the two can be reconciled.
+    """
+    def dates(series):
+        return pd.to_datetime(series, format=date_format, errors="coerce")
+
+    amount = pd.to_numeric(invoices["amount"].astype("string").str.replace(",", "", regex=False), errors="coerce")
+    status = invoices["status"].astype("string").str.lower().fillna("authorised")
+    currency = invoices["currency"].astype("string").str.upper().fillna(config.reporting_currency)
+    rate = pd.to_numeric(invoices["fx_rate"], errors="coerce")
+    static = currency.map({**config.fx_rates, config.reporting_currency: 1.0}).astype("float64")
+    rate = rate.fillna(static)
+    settled = pd.Series(0.0, index=invoices.index)
+    if len(settlements):
+        s = settlements.assign(
+            amount=pd.to_numeric(settlements["amount"].astype("string").str.replace(",", "", regex=False),
+                                 errors="coerce"),
+            day=dates(settlements["settlement_date"]),
+        )
+        s = s[(s["day"] <= pd.Timestamp(as_of)) & (s.get("status", "active").astype("string").str.lower()
+                                                    .fillna("active") == "active")]
+        paid = s.groupby("invoice_id")["amount"].sum()
+        settled = invoices["invoice_id"].map(paid).fillna(0.0)
+    outstanding = (amount - settled) * rate
+    counted = (dates(invoices["issue_date"]) <= pd.Timestamp(as_of)) & ~status.isin(["voided", "deleted", "draft"]) \
+        & (amount > 0) & (outstanding > 0.005)
+    return outstanding.where(counted, 0.0).fillna(0.0)
 
 
 def replace_quarantine(con: duckdb.DuckDBPyConnection, source: str, quarantine: pd.DataFrame) -> None:
@@ -91,7 +159,32 @@ def replace_quarantine(con: duckdb.DuckDBPyConnection, source: str, quarantine: 
         con.unregister("_quarantine")
 
 
-def load_crm(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> dict[str, LoadStats]:
+def _checked(con, table: str, frame: pd.DataFrame, keys: list[str], *, source: str, batch_id: str,
+             config: ArchaseConfig, parameters: dict | None = None) -> tuple[LoadStats, pd.DataFrame, list[CheckRecord]]:
+    """Validate a batch with its suite, load the valid rows, and say what was held back."""
+    valid, quarantine, outcomes = check_rows(table, frame, keys[0], parameters)
+    stats = merge_rows(con, table, valid, keys, source=source, batch_id=batch_id)
+    checks = batch_checks(table, outcomes, len(frame), config.quality.max_quarantined_share)
+    return stats, quarantine, checks
+
+
+def _save_quarantine(con, source: str, batch_id: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    quarantine = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    quarantine = quarantine.assign(source=source, batch_id=batch_id,
+                                   quarantined_at=pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+    replace_quarantine(con, source, quarantine)
+    return quarantine
+
+
+@dataclass
+class TableLoads:
+    stats: dict[str, LoadStats]
+    quarantine: pd.DataFrame
+    checks: list[CheckRecord]
+
+
+def load_crm(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> TableLoads:
     if config.sources.crm.kind == "demo":
         source, tables = crm_demo.SOURCE_NAME, crm_demo.read_demo_crm(config.demo.directory)
     else:
@@ -99,15 +192,16 @@ def load_crm(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: st
         source = "none"
         tables = {name: pd.DataFrame({c: pd.Series(dtype="string") for c in cols}) for name, cols in CRM_COLUMNS.items()}
         tables["crm_companies"]["updated_at"] = pd.Series(dtype="datetime64[us]")
-    return {
-        "crm_companies": merge_rows(con, "crm_companies", tables["crm_companies"], ["company_id"], source=source,
-                                    batch_id=batch_id),
-        "crm_owners": merge_rows(con, "crm_owners", tables["crm_owners"], ["owner_id"], source=source,
-                                 batch_id=batch_id),
-    }
+    stats, quarantines, checks = {}, [], []
+    for table, key in (("crm_companies", "company_id"), ("crm_owners", "owner_id")):
+        stats[table], quarantine, table_checks = _checked(con, table, tables[table], [key], source=source,
+                                                          batch_id=batch_id, config=config)
+        quarantines.append(quarantine)
+        checks.extend(table_checks)
+    return TableLoads(stats, _save_quarantine(con, source, batch_id, quarantines), checks)
 
 
-def load_mail(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> dict[str, LoadStats]:
+def load_mail(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> TableLoads:
     countries = {}
     if con.execute("select count(*) from information_schema.tables where table_schema='raw' "
                    "and table_name='ar_customers'").fetchone()[0]:
@@ -119,8 +213,11 @@ def load_mail(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: s
     else:
         messages, refs = maildir.empty_frames()
         source = "none"
-    return {
-        "mail_messages": merge_rows(con, "mail_messages", messages, ["message_id"], source=source, batch_id=batch_id),
+    stats, quarantine, checks = _checked(con, "mail_messages", messages, ["message_id"], source=source,
+                                         batch_id=batch_id, config=config)
+    stats = {
+        "mail_messages": stats,
         "mail_invoice_refs": merge_rows(con, "mail_invoice_refs", refs, ["message_id", "invoice_number"],
                                         source=source, batch_id=batch_id),
     }
+    return TableLoads(stats, _save_quarantine(con, source, batch_id, [quarantine]), checks)

@@ -112,8 +112,8 @@ class _Batch:
         record = bad_rows[[c for c in self.frame.columns if not c.startswith("_")]].astype("string")
         quarantine = pd.DataFrame({
             "table_name": self.table,
-            "source_file": bad_rows["_source_file"].values,
-            "source_line": bad_rows["_source_line"].astype("Int64").values,
+            "source_file": bad_rows["_source_file"].values if "_source_file" in bad_rows else None,
+            "source_line": bad_rows["_source_line"].astype("Int64").values if "_source_line" in bad_rows else pd.NA,
             "record_key": bad_rows[self.key].astype("string").fillna("").str.slice(0, 200).values,
             "rule": failures["rule"].values,
             "reason": failures["reason"].values,
@@ -123,6 +123,15 @@ class _Batch:
         })
         valid = self.frame.drop(index=self.frame.index[sorted(set(failures["row"]))])
         return valid, quarantine
+
+
+def check_rows(table: str, frame: pd.DataFrame, key: str, parameters: dict | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame, list[RuleOutcome]]:
+    """(valid rows, quarantine, outcomes) of a batch that needs no typing, only its suite."""
+    batch = _Batch(table, frame, key)
+    batch.apply_suite(table, parameters or {})
+    valid, quarantine = batch.split()
+    return valid.drop(columns=[c for c in valid.columns if c.startswith("_")]), quarantine, batch.outcomes
 
 
 def _normalise(series: pd.Series, default: str, upper: bool = False) -> pd.Series:

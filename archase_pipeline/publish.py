@@ -10,6 +10,7 @@ from archase_pipeline.sinks.workbook import published_note, write_tab
 
 KPI_TAB = "KPIs"
 AGEING_TAB = "Ageing"
+EXCEPTIONS_TAB = "Exceptions"
 
 
 def kpi_tab_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from archase_pipeline import dbt_project
+from archase_pipeline.audit import CheckRecord, record_checks
 from archase_pipeline.reports import kpi_chart_png, markdown_preview
 from archase_pipeline.resources import ArchaseSettings
 from archase_pipeline.warehouse import connect
@@ -75,8 +76,14 @@ def archase_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, a
     config = archase.load()
     os.environ.update(dbt_project.dbt_environment(config))
     # dbt holds the DuckDB file while it runs: collect its events, then read row counts and
-    # figures once it has exited.
-    events = list(dbt.cli(dbt_project.dbt_build_args(config), context=context).stream())
+    # figures once it has exited. A failing test does not raise here: the quality gate
+    # reads it and stops publishing, while the models that could build stay built.
+    invocation = dbt.cli(dbt_project.dbt_build_args(config), context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    broken = dbt_project.failed_nodes(invocation)
+    if broken:
+        raise dg.Failure(description="dbt could not build: " + "; ".join(broken))
+    checks = []
     with connect(config.warehouse, read_only=True) as con:
         for event in events:
             if isinstance(event, dg.Output):
@@ -86,4 +93,22 @@ def archase_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, a
                 if name == "kpi_daily":
                     extra.update(_kpi_metadata(con, config))
                 event = event.with_metadata({**event.metadata, **extra})
+            elif isinstance(event, dg.AssetCheckResult):
+                checks.append(_check_record(event))
             yield event
+    with connect(config.warehouse) as con:
+        record_checks(con, context.run_id, checks)
+
+
+def _check_record(result: dg.AssetCheckResult) -> CheckRecord:
+    """A dbt test as the gate reads it: an error-severity failure blocks publishing."""
+    failing = result.metadata.get("dagster_dbt/failed_row_count")
+    count = int(failing.value) if failing is not None and failing.value is not None else 0
+    return CheckRecord(
+        asset_key=result.asset_key.to_user_string(),
+        check_name=result.check_name,
+        passed=bool(result.passed),
+        blocking=result.severity == dg.AssetCheckSeverity.ERROR,
+        message=f"dbt test {'passed' if result.passed else f'failed on {count:,} rows'}",
+        failing_rows=count,
+    )

@@ -1,4 +1,8 @@
-"""Publish assets: the workbook tabs (the local stand-in for the Google Sheet)."""
+"""Publish assets: the workbook tabs (the local stand-in for the Google Sheet).
+
+Every one depends on the quality gate, whose blocking check stops them all when the
+data behind them failed a blocking check.
+"""
 
 import os
 
@@ -8,6 +12,7 @@ from archase_pipeline import publish
 from archase_pipeline.reports import markdown_preview
 from archase_pipeline.resources import ArchaseSettings
 from archase_pipeline.warehouse import connect
+from assets.quality import GATE_KEY
 
 def _publish(archase: ArchaseSettings, tab: str, build) -> dg.MaterializeResult:
     config = archase.load()
@@ -21,14 +26,14 @@ def _publish(archase: ArchaseSettings, tab: str, build) -> dg.MaterializeResult:
         "preview": dg.MetadataValue.md(markdown_preview(frame.iloc[:, :8])),
     })
 
-@dg.asset(key=["publish", "kpi_tab"], group_name="publish", deps=[dg.AssetKey(["marts", "kpi_daily"])],
+@dg.asset(key=["publish", "kpi_tab"], group_name="publish", deps=[dg.AssetKey(["marts", "kpi_daily"]), GATE_KEY],
           kinds={"excel"})
 def kpi_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
     """The KPI tab: every kpi_daily figure, newest day first."""
     return _publish(archase, publish.KPI_TAB, publish.kpi_tab_frame)
 
 @dg.asset(key=["publish", "ageing_tab"], group_name="publish",
-          deps=[dg.AssetKey(["marts", "fct_receivables_aging"])], kinds={"excel"})
+          deps=[dg.AssetKey(["marts", "fct_receivables_aging"]), GATE_KEY], kinds={"excel"})
 def ageing_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
     """The Ageing tab: open invoices as of the run date, oldest band and largest amount first."""
     return _publish(archase, publish.AGEING_TAB, publish.ageing_tab_frame)

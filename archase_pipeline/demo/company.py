@@ -103,6 +103,7 @@ def generate(
         {"rate_date": d.isoformat(), "currency": cur, "rate_to_reporting": f"{r:.6f}"}
         for (cur, d), r in sorted(rates.items(), key=lambda kv: (kv[0][1], kv[0][0]))
     ])
+    _write_csv(directory / "ledger" / "aged_receivables.csv", _aged_receivables(builder, end_date))
     _write_csv(directory / "crm" / "owners.csv", owners)
     _write_csv(directory / "crm" / "companies.csv", [
         {"company_id": f"H{10_000 + i}", "ledger_customer_id": c.customer_id, "name": c.name,
@@ -349,6 +350,29 @@ class _LedgerBuilder:
             "status": "ACTIVE", "updated_at": f"{good['issue_date']}T18:00:00Z",
         })
         self.bad_records = len(bad) + 1
+
+
+def _aged_receivables(builder: "_LedgerBuilder", as_of: dt.date) -> list[dict]:
+    """The ledger's own aged receivables total per currency, as Xero's report would give it."""
+    paid: dict[str, float] = {}
+    for row in builder.settlement_rows:
+        if row["settlement_date"] <= as_of.isoformat():
+            paid[row["invoice_id"]] = paid.get(row["invoice_id"], 0.0) + float(row["amount"])
+    totals: dict[str, list[float]] = {}
+    for row in builder.invoice_rows:
+        try:
+            amount = float(row["amount"])
+        except ValueError:
+            continue
+        if row["status"] != "AUTHORISED" or not row["issue_date"] or row["issue_date"] > as_of.isoformat():
+            continue
+        open_amount = amount - paid.get(row["invoice_id"], 0.0)
+        if amount > 0 and open_amount > 0.005:
+            pair = totals.setdefault(row["currency"], [0.0, 0.0])
+            pair[0] += open_amount
+            pair[1] += open_amount * float(row["fx_rate"])
+    return [{"as_of": as_of.isoformat(), "currency": cur, "open_amount": f"{a:.2f}", "open_amount_reporting": f"{r:.2f}"}
+            for cur, (a, r) in sorted(totals.items())]
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

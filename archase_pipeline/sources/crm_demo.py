@@ -19,5 +19,4 @@ def read_demo_crm(directory: Path) -> dict[str, pd.DataFrame]:
     companies = read_text_table(crm / "companies.csv")
     companies["updated_at"] = pd.to_datetime(companies["updated_at"], utc=True).dt.tz_localize(None)
     owners = read_text_table(crm / "owners.csv")
-    drop = ["_source_file", "_source_line"]
-    return {"crm_companies": companies.drop(columns=drop), "crm_owners": owners.drop(columns=drop)}
+    return {"crm_companies": companies, "crm_owners": owners}

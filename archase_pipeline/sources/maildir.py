@@ -69,13 +69,14 @@ def read_maildir(path: Path, country_by_email: dict[str, str]) -> tuple[pd.DataF
             "intent": reading.intent, "promised_date": reading.promised_date,
             "promised_amount": reading.promised_amount, "dispute_reason": reading.dispute_reason,
             "paid_date": reading.paid_date, "body": body[:20_000], "file_name": file.name,
+            "_source_file": str(file),
         })
         refs.extend({"message_id": message_id, "invoice_number": number} for number in reading.invoice_numbers)
     return _frames(rows, refs)
 
 
 def _frames(rows: list[dict], refs: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    messages = pd.DataFrame(rows, columns=MESSAGE_COLUMNS)
+    messages = pd.DataFrame(rows, columns=[*MESSAGE_COLUMNS, "_source_file"])
     for column in ("written_on", "promised_date", "paid_date"):
         messages[column] = pd.to_datetime(messages[column]).dt.date
     messages["promised_amount"] = messages["promised_amount"].astype("float64")
