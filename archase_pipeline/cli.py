@@ -74,7 +74,7 @@ def _run(config: ArchaseConfig) -> int:
     print(f"archase run · config {config.source_file or '(defaults)'} · as of {config.run_date} · mode {config.mode}")
     outcome = run_pipeline(config)
     verdict = _verdict(config, outcome.run_id)
-    if not outcome.success and verdict is None:
+    if verdict is None:
         print(f"\nRun failed at: {', '.join(outcome.failures) or 'unknown step'} (run {outcome.run_id}). "
               "The step's error is above; fix it and run again.", file=sys.stderr)
         return 1

@@ -31,6 +31,15 @@ class ArchaseDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return self._layer(dbt_resource_props)
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks that do not fail the dbt step: an error-severity failure blocks
+        publishing through the quality gate instead, so the Exceptions tab still says why."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(name=spec.name, asset=spec.asset_key, description=spec.description,
+                                 additional_deps=spec.additional_deps, metadata=spec.metadata, blocking=False)
+
     @staticmethod
     def _layer(props: Mapping[str, Any]) -> str:
         fqn = props.get("fqn", [])
