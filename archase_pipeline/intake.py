@@ -181,8 +181,10 @@ def prepare_ledger(
     )
     # A row that carries its own rate needs no rate table for its currency.
     own_rates = set(invoices.frame.loc[invoices.frame["fx_rate"].notna(), "currency"].dropna())
+    # Referential integrity as a join; a missing key is the `_present` rule's to report, not this one's.
+    invoices.frame["_customer_exists"] = invoices.frame["customer_id"].isin(
+        valid_customers["customer_id"].dropna()) | invoices.frame["customer_id"].isna()
     invoices.apply_suite("ar_invoices", {
-        "customer_ids": sorted(valid_customers["customer_id"].dropna().astype(str)),
         "currencies_with_rates": sorted(known_rates | set(valid_rates["currency"].dropna()) | own_rates
                                         | {reporting_currency}),
         "latest_allowed_date": latest_allowed,
@@ -200,8 +202,9 @@ def prepare_ledger(
         kind=_normalise(settlements.frame.get("kind", pd.Series(pd.NA, index=settlements.frame.index)), "payment"),
         status=_normalise(settlements.frame.get("status", pd.Series(pd.NA, index=settlements.frame.index)), "active"),
     )
+    settlements.frame["_invoice_exists"] = settlements.frame["invoice_id"].isin(
+        valid_invoices["invoice_id"]) | settlements.frame["invoice_id"].isna()
     settlements.apply_suite("ar_settlements", {
-        "invoice_ids": sorted(valid_invoices["invoice_id"].astype(str)),
         "latest_allowed_date": latest_allowed,
     })
     batches.append(settlements)
