@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-run", action="store_true", help="only generate the demo company")
     exceptions = command("exceptions", "What the last run quarantined or failed, one line each, with what to do.")
     exceptions.add_argument("--json", action="store_true", help="one JSON object")
+    forecast = command("forecast", "Expected collections per week from the receivables open at a day.")
+    forecast.add_argument("--as-of", type=_date, help="the day (default: the run date)")
+    forecast.add_argument("--weeks", type=int, default=13, choices=range(1, 27), metavar="N", help="weeks (1-26)")
+    forecast.add_argument("--json", action="store_true", help="one JSON object")
     kpis = command("kpis", "Print the KPIs of kpi-spec.md for one day.")
     kpis.add_argument("--as-of", type=_date, help="the day (default: the run date)")
     kpis.add_argument("--json", action="store_true", help="one JSON object")
@@ -126,6 +130,21 @@ def _demo(config: ArchaseConfig, args: argparse.Namespace) -> int:
     return _run(config)
 
 
+def _forecast(config: ArchaseConfig, as_of: dt.date, weeks: int, as_json: bool) -> int:
+    """Computed point in time from the warehouse: only what was known at `as_of` is used."""
+    from archase_pipeline.forecast import ForecastSettings, forecast, load_inputs
+    from archase_pipeline.forecast_report import forecast_json, format_forecast
+
+    if not Path(config.warehouse).exists():
+        raise KpiUnavailable(f"{config.warehouse}: no warehouse yet; run `archase run` first")
+    with connect(config.warehouse, read_only=True) as con:
+        inputs = load_inputs(con)
+    weekly, _ = forecast(inputs, as_of, ForecastSettings(weeks=weeks), config.reporting_currency)
+    payload = forecast_json(weekly, as_of, config.reporting_currency, weeks)
+    print(json.dumps(payload, indent=2) if as_json else format_forecast(payload))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -136,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(config, args)
         if args.command == "exceptions":
             return _exceptions(config, args.json)
+        if args.command == "forecast":
+            return _forecast(config, args.as_of or config.run_date, args.weeks, args.json)
         if args.command == "kpis":
             figures = kpis_as_of(config, args.as_of or config.run_date)
             print(json.dumps(figures, indent=2) if args.json else format_kpis(figures))

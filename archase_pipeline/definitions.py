@@ -13,11 +13,13 @@ from archase_pipeline.dbt_project import dbt_cli_resource
 from archase_pipeline.resources import ArchaseSettings
 from assets.dbt import archase_dbt_models
 from assets.ingest import ingest_crm, ingest_ledger, ingest_mail
-from assets.publish import ageing_tab, kpi_tab
+from assets.forecast import cash_forecast, forecast_backtest
+from assets.publish import ageing_tab, forecast_tab, kpi_tab
 from assets.quality import quality_gate
 from sensors.schedules import daily_job, daily_schedule
 
-ALL_ASSETS = [ingest_ledger, ingest_crm, ingest_mail, archase_dbt_models, quality_gate, kpi_tab, ageing_tab]
+ALL_ASSETS = [ingest_ledger, ingest_crm, ingest_mail, archase_dbt_models, quality_gate, cash_forecast,
+              forecast_backtest, kpi_tab, ageing_tab, forecast_tab]
 
 
 def build_definitions(config_path: str | os.PathLike | None = None) -> dg.Definitions:

@@ -11,6 +11,7 @@ from archase_pipeline.sinks.workbook import published_note, write_tab
 KPI_TAB = "KPIs"
 AGEING_TAB = "Ageing"
 EXCEPTIONS_TAB = "Exceptions"
+FORECAST_TAB = "Forecast"
 
 
 def kpi_tab_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -26,6 +27,19 @@ def ageing_tab_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                is_disputed, source_url
         from marts.fct_receivables_aging
         order by aging_band_rank desc, outstanding_amount_reporting desc
+        """
+    ).df()
+
+
+def forecast_tab_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """
+        select dimension, dimension_value, week, start, "end", expected, p10, p50, p90,
+               cumulative_expected, cumulative_p10, cumulative_p90
+        from forecast.cash_forecast_weekly
+        where as_of = (select max(as_of) from forecast.cash_forecast_weekly)
+        order by case dimension when 'total' then 0 when 'currency' then 1 when 'tier' then 2 else 3 end,
+                 dimension_value, week
         """
     ).df()
 

@@ -37,3 +37,10 @@ def kpi_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
 def ageing_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
     """The Ageing tab: open invoices as of the run date, oldest band and largest amount first."""
     return _publish(archase, publish.AGEING_TAB, publish.ageing_tab_frame)
+
+
+@dg.asset(key=["publish", "forecast_tab"], group_name="publish",
+          deps=[dg.AssetKey(["forecast", "cash_forecast"]), GATE_KEY], kinds={"excel"})
+def forecast_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
+    """The Forecast tab: expected cash per week for 13 weeks, overall and by currency, tier and owner."""
+    return _publish(archase, publish.FORECAST_TAB, publish.forecast_tab_frame)

@@ -17,7 +17,8 @@ def test_definitions_load_with_every_layer():
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     for key in ["raw/ar_invoices", "raw/quarantine", "raw/mail_messages", "staging/stg_ledger__invoices",
                 "intermediate/int_invoice_balance_steps", "marts/kpi_daily", "marts/fct_receivables_segmented",
-                "publish/kpi_tab", "publish/ageing_tab"]:
+                "publish/kpi_tab", "publish/ageing_tab", "publish/forecast_tab", "quality/gate",
+                "forecast/cash_forecast", "forecast/backtest"]:
         assert key in keys
     assert defs.resolve_schedule_def("archase_daily_schedule").cron_schedule == "0 6 * * *"
 

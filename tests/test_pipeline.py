@@ -61,7 +61,7 @@ def test_every_mart_has_rows_and_the_workbook_has_its_tabs(small_demo):
     assert statuses >= {"kept", "partially_kept", "broken", "superseded"}
 
     book = load_workbook(small_demo.workbook_path, read_only=True)
-    assert {"KPIs", "Ageing"} <= set(book.sheetnames)
+    assert {"KPIs", "Ageing", "Exceptions", "Forecast"} <= set(book.sheetnames)
     ageing_rows = book["Ageing"].max_row - 2  # a note line and the header
     assert ageing_rows == open_invoices == counts["fct_receivables_aging"]
 
