@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pandas as pd
 
+from archase_pipeline.warehouse import table_exists
+
 CHECK_TABLE = "audit.check_results"
 
 
@@ -52,8 +54,7 @@ def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, records: list[Che
 
 def latest_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """For each asset, the checks of its latest evaluation (a check dropped since is not counted)."""
-    if not con.execute("select count(*) from information_schema.tables where table_schema = 'audit' "
-                       "and table_name = 'check_results'").fetchone()[0]:
+    if not table_exists(con, "audit", "check_results"):
         return pd.DataFrame(columns=["asset_key", "check_name", "passed", "blocking", "message", "failing_rows",
                                      "checked_rows", "evaluated_at", "run_id"])
     return con.execute(
@@ -89,13 +90,16 @@ def record_source_total(con: duckdb.DuckDBPyConnection, source: str, batch_id: s
                 [source, batch_id, as_of, open_amount, quarantined_open_amount, basis, _now().to_pydatetime()])
 
 
-def latest_source_total(con: duckdb.DuckDBPyConnection) -> dict | None:
-    if not con.execute("select count(*) from information_schema.tables where table_schema = 'audit' "
-                       "and table_name = 'source_totals'").fetchone()[0]:
+def _latest_row(con: duckdb.DuckDBPyConnection, table: str, order_by: str) -> dict | None:
+    if not table_exists(con, "audit", table):
         return None
-    cursor = con.execute("select * from audit.source_totals order by recorded_at desc limit 1")
+    cursor = con.execute(f"select * from audit.{table} order by {order_by} desc limit 1")
     row = cursor.fetchone()
     return dict(zip([d[0] for d in cursor.description], row)) if row else None
+
+
+def latest_source_total(con: duckdb.DuckDBPyConnection) -> dict | None:
+    return _latest_row(con, "source_totals", "recorded_at")
 
 
 @dataclass
@@ -130,9 +134,4 @@ def record_verdict(con: duckdb.DuckDBPyConnection, run_id: str, verdict: Verdict
 
 
 def latest_verdict(con: duckdb.DuckDBPyConnection) -> dict | None:
-    if not con.execute("select count(*) from information_schema.tables where table_schema = 'audit' "
-                       "and table_name = 'run_verdicts'").fetchone()[0]:
-        return None
-    cursor = con.execute("select * from audit.run_verdicts order by decided_at desc limit 1")
-    row = cursor.fetchone()
-    return dict(zip([d[0] for d in cursor.description], row)) if row else None
+    return _latest_row(con, "run_verdicts", "decided_at")

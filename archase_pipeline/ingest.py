@@ -17,7 +17,7 @@ from archase_pipeline.config import ArchaseConfig, FileArSource
 from archase_pipeline.intake import QUARANTINE_COLUMNS, check_rows, prepare_ledger
 from archase_pipeline.quality import batch_checks, freshness_check
 from archase_pipeline.sources import ar_demo, ar_file, crm_demo, maildir
-from archase_pipeline.warehouse import LoadStats, merge_rows
+from archase_pipeline.warehouse import LoadStats, merge_rows, table_exists
 
 LEDGER_KEYS = {
     "ar_customers": ["customer_id"],
@@ -203,8 +203,7 @@ def load_crm(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: st
 
 def load_mail(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> TableLoads:
     countries = {}
-    if con.execute("select count(*) from information_schema.tables where table_schema='raw' "
-                   "and table_name='ar_customers'").fetchone()[0]:
+    if table_exists(con, "raw", "ar_customers"):
         countries = dict(con.execute(
             "select lower(email), country from raw.ar_customers where email is not null").fetchall())
     if config.sources.mail.kind == "maildir":

@@ -86,9 +86,7 @@ def merge_rows(
     con.register("_batch", batch)
     try:
         target = f"raw.{table}"
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?", [table]
-        ).fetchone()[0]
+        exists = table_exists(con, "raw", table)
         if exists:
             current = [r[:2] for r in con.execute(f"describe {target}").fetchall()]
             incoming = [r[:2] for r in con.execute("describe select * from _batch").fetchall()]
