@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     forecast.add_argument("--as-of", type=_date, help="the day (default: the run date)")
     forecast.add_argument("--weeks", type=int, default=13, choices=range(1, 27), metavar="N", help="weeks (1-26)")
     forecast.add_argument("--json", action="store_true", help="one JSON object")
+    bench = command("bench", "Benchmark the pipeline against the hand-written DuckDB floor on N synthetic invoices.")
+    bench.add_argument("--invoices", type=int, default=100_000, help="invoices to generate (default 100000)")
     kpis = command("kpis", "Print the KPIs of kpi-spec.md for one day.")
     kpis.add_argument("--as-of", type=_date, help="the day (default: the run date)")
     kpis.add_argument("--json", action="store_true", help="one JSON object")
@@ -157,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             return _exceptions(config, args.json)
         if args.command == "forecast":
             return _forecast(config, args.as_of or config.run_date, args.weeks, args.json)
+        if args.command == "bench":
+            from benchmarks.bench import run as run_bench
+
+            result = run_bench(args.invoices)
+            return 0 if result["comparison"]["same_results"] else 1
         if args.command == "kpis":
             figures = kpis_as_of(config, args.as_of or config.run_date)
             print(json.dumps(figures, indent=2) if args.json else format_kpis(figures))
