@@ -18,6 +18,11 @@ import pandas as pd
 RATES = {"USD": 1.0, "EUR": 1.09, "GBP": 1.27}
 
 
+def _ids(prefix: str, count: int, width: int) -> np.ndarray:
+    """prefix + zero-padded 1..count, column-wise (and fine for count 0, the empty ledger)."""
+    return (prefix + pd.Series(np.arange(1, count + 1)).astype(str).str.zfill(width)).to_numpy(dtype=object)
+
+
 def generate(directory: Path, invoices: int, end_date: dt.date, seed: int = 1, months: int = 24) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     directory = Path(directory)
@@ -29,13 +34,13 @@ def generate(directory: Path, invoices: int, end_date: dt.date, seed: int = 1, m
     start = pd.Timestamp(end_date) - pd.DateOffset(months=months)
     span = (pd.Timestamp(end_date) - start).days
 
-    cust_ids = np.char.add("C", np.char.zfill(np.arange(1, n_customers + 1).astype(str), 8))
+    cust_ids = _ids("C", n_customers, 8)
     currency = rng.choice(list(RATES), size=n_customers, p=[0.6, 0.25, 0.15])
     mean_delay = rng.choice([-3.0, 8.0, 30.0, 75.0], size=n_customers, p=[0.35, 0.35, 0.2, 0.1])
     customers = pd.DataFrame({
-        "customer_id": cust_ids, "name": np.char.add("Customer ", cust_ids), "country": "US",
+        "customer_id": cust_ids, "name": "Customer " + pd.Series(cust_ids), "country": "US",
         "timezone": "America/New_York", "currency": currency,
-        "email": np.char.add(np.char.lower(cust_ids), "@bench.example"), "payment_terms_days": 30,
+        "email": pd.Series(cust_ids).str.lower() + "@bench.example", "payment_terms_days": 30,
     })
 
     owner = rng.integers(0, n_customers, size=invoices)
@@ -45,9 +50,9 @@ def generate(directory: Path, invoices: int, end_date: dt.date, seed: int = 1, m
     inv_currency = currency[owner]
     fx = np.vectorize(RATES.get)(inv_currency) if invoices else np.zeros(0)
     status = np.where(rng.random(invoices) < 0.01, "VOIDED", "AUTHORISED")
-    ids = np.char.add("inv-", np.char.zfill(np.arange(1, invoices + 1).astype(str), 9))
+    ids = _ids("inv-", invoices, 9)
     frame = pd.DataFrame({
-        "invoice_id": ids, "invoice_number": np.char.upper(ids), "customer_id": cust_ids[owner],
+        "invoice_id": ids, "invoice_number": pd.Series(ids).str.upper(), "customer_id": cust_ids[owner],
         "issue_date": issue.strftime("%Y-%m-%d"), "due_date": due.strftime("%Y-%m-%d"),
         "amount": amount, "currency": inv_currency, "fx_rate": fx, "status": status,
         "updated_at": f"{end_date.isoformat()}T06:00:00Z",
@@ -71,7 +76,7 @@ def generate(directory: Path, invoices: int, end_date: dt.date, seed: int = 1, m
         pd.DataFrame({"invoice_id": ids[rows_part], "settlement_date": paid_on[rows_part].strftime("%Y-%m-%d"),
                       "amount": np.round(amount[rows_part] - first_amount[rows_part], 2)}),
     ], ignore_index=True)
-    settlements.insert(0, "settlement_id", np.char.add("set-", np.arange(len(settlements)).astype(str)))
+    settlements.insert(0, "settlement_id", _ids("set-", len(settlements), 10))
     settlements["kind"] = "payment"
     settlements["status"] = "ACTIVE"
     settlements["updated_at"] = f"{end_date.isoformat()}T06:00:00Z"
@@ -79,7 +84,7 @@ def generate(directory: Path, invoices: int, end_date: dt.date, seed: int = 1, m
     months_index = pd.date_range(start.replace(day=1), pd.Timestamp(end_date), freq="MS")
     rates = pd.DataFrame([{"rate_date": m.strftime("%Y-%m-%d"), "currency": c, "rate_to_reporting": r}
                           for m in months_index for c, r in RATES.items()])
-    companies = pd.DataFrame({"company_id": np.char.add("H", cust_ids), "ledger_customer_id": cust_ids,
+    companies = pd.DataFrame({"company_id": "H" + pd.Series(cust_ids), "ledger_customer_id": cust_ids,
                               "name": customers["name"], "domain": "bench.example",
                               "tier": rng.choice(["strategic", "key", "standard", "small"], size=n_customers,
                                                  p=[0.03, 0.12, 0.5, 0.35]),
