@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo run test ui docs bench clean
+.PHONY: install browser demo run test ui docs bench clean
 
 install: $(STAMP)
 
@@ -22,8 +22,12 @@ demo: install
 run: install
 	$(BIN)/archase run
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
+
+# The UI test drives Debian's Chromium (no browser download at run time); root installs it.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 ui: install
 	mkdir -p var/dagster_home

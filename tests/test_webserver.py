@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,3 +59,21 @@ def test_webserver_serves_every_asset_group(webserver):
     assert {"ingest", "staging", "intermediate", "marts", "quality", "forecast", "publish"} <= groups
     page = urllib.request.urlopen(f"{webserver}/assets", timeout=30).read().decode()
     assert "<html" in page.lower()
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--virtual-time-budget=15000", "--window-size=1400,900"]
+
+
+def test_the_ui_shows_the_assets_in_a_browser(webserver, tmp_path):
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: `make test` installs it (Debian package chromium)"
+    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+                          f"{webserver}/assets"], capture_output=True, text=True, timeout=120).stdout
+    for name in ("cash_forecast", "dim_customers", "fct_invoices"):
+        assert name in dom, f"{name} not on the Assets page"
+    shot = tmp_path / "assets.png"
+    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
+                    f"{webserver}/assets"], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:4] == b"\x89PNG"
