@@ -42,6 +42,7 @@ def snapshot_4_weeks(con, inputs: ForecastInputs, weekly: pd.DataFrame, as_of: d
     }]).astype({"actual_4w": "float64", "abs_pct_error_4w": "float64"})
     replace_rows(con, "forecast_snapshots", row, "as_of = ?", [as_of])
     snapshots = con.execute("select * from forecast.forecast_snapshots order by as_of").df()
+    snapshots["as_of"] = pd.to_datetime(snapshots["as_of"]).dt.date
     for i, snap in snapshots.iterrows():
         day = pd.Timestamp(snap["as_of"])
         if pd.isna(snap["actual_4w"]) and day + pd.Timedelta(days=28) <= pd.Timestamp(as_of):

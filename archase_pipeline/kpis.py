@@ -32,6 +32,11 @@ def kpis_as_of(config: ArchaseConfig, as_of: dt.date) -> dict:
         cursor = con.execute("select * from marts.kpi_daily where kpi_date = ?", [as_of])
         columns = [d[0] for d in cursor.description]
         row = cursor.fetchone()
+        snapshot = None
+        if row is not None and table_exists(con, "forecast", "forecast_snapshots"):
+            snapshot = con.execute(
+                "select expected_4w, p10_4w, p90_4w, actual_4w, abs_pct_error_4w from forecast.forecast_snapshots "
+                "where as_of = ?", [as_of]).fetchone()
         if row is None:
             first, last = con.execute("select min(kpi_date), max(kpi_date) from marts.kpi_daily").fetchone()
             raise KpiUnavailable(
@@ -60,6 +65,9 @@ def kpis_as_of(config: ArchaseConfig, as_of: dt.date) -> dict:
         "promise_kept_rate": _number(record["promise_kept_rate"]),
         "promise_kept_rate_amount": _number(record["promise_kept_rate_amount"]),
         "dispute_rate": _number(record["dispute_rate_mtd"]),
+        # The cash forecast's 4-week figure of the run on that day, and what came (forecast accuracy).
+        "forecast_4w": None if snapshot is None else dict(zip(
+            ["expected", "p10", "p90", "actual", "abs_pct_error"], [_number(v) for v in snapshot])),
     }
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from archase_pipeline.config import ArchaseConfig
 from archase_pipeline.sinks.workbook import published_note, write_tab
+from archase_pipeline.warehouse import table_exists
 
 KPI_TAB = "KPIs"
 AGEING_TAB = "Ageing"
@@ -15,8 +16,16 @@ FORECAST_TAB = "Forecast"
 
 
 def kpi_tab_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Newest day first: what finance reads each morning is on top."""
-    return con.execute("select * from marts.kpi_daily order by kpi_date desc").df()
+    """Newest day first: what finance reads each morning is on top; with the tracked 4-week forecast."""
+    if not table_exists(con, "forecast", "forecast_snapshots"):
+        return con.execute("select * from marts.kpi_daily order by kpi_date desc").df()
+    return con.execute(
+        """
+        select k.*, f.expected_4w as forecast_4w_expected, f.actual_4w as forecast_4w_actual,
+               f.abs_pct_error_4w as forecast_4w_abs_pct_error
+        from marts.kpi_daily as k left join forecast.forecast_snapshots as f on f.as_of = k.kpi_date
+        order by k.kpi_date desc
+        """).df()
 
 
 def ageing_tab_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

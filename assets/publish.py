@@ -26,7 +26,8 @@ def _publish(archase: ArchaseSettings, tab: str, build) -> dg.MaterializeResult:
         "preview": dg.MetadataValue.md(markdown_preview(frame.iloc[:, :8])),
     })
 
-@dg.asset(key=["publish", "kpi_tab"], group_name="publish", deps=[dg.AssetKey(["marts", "kpi_daily"]), GATE_KEY],
+@dg.asset(key=["publish", "kpi_tab"], group_name="publish",
+          deps=[dg.AssetKey(["marts", "kpi_daily"]), dg.AssetKey(["forecast", "cash_forecast"]), GATE_KEY],
           kinds={"excel"})
 def kpi_tab(archase: ArchaseSettings) -> dg.MaterializeResult:
     """The KPI tab: every kpi_daily figure, newest day first."""

@@ -14,6 +14,7 @@ from archase_pipeline.backtest import accuracy, backtest
 from archase_pipeline.cli import main
 from archase_pipeline.config import load_config
 from archase_pipeline.forecast import ForecastInputs, ForecastSettings, forecast, load_inputs, week_probabilities
+from archase_pipeline.forecast_store import snapshot_4_weeks
 from archase_pipeline.runner import run_pipeline
 from tests.conftest import IBM_CSV, ibm_config_data, write_config
 
@@ -121,3 +122,27 @@ def test_forecast_cli_json_shape(ibm_run, capsys):
     assert set(first) == {"week", "start", "end", "expected", "p10", "p50", "p90"}
     assert (first["start"], first["end"]) == ("2013-07-01", "2013-07-07")
     assert all(w["p10"] <= w["p50"] <= w["p90"] for w in payload["weeks"])
+
+
+def test_the_4_week_figure_is_kept_and_scored_when_its_4_weeks_have_passed(ibm_run, tmp_path):
+    warehouse = tmp_path / ibm_run.warehouse.name  # the same name: dbt views name their catalog
+    warehouse.write_bytes(ibm_run.warehouse.read_bytes())
+    first, later = dt.date(2013, 6, 1), dt.date(2013, 7, 15)
+    con = duckdb.connect(str(warehouse))
+    inputs = load_inputs(con)
+    for day in (first, later):
+        weekly, _ = forecast(inputs, day, ForecastSettings(draws=200))
+        snapshots = snapshot_4_weeks(con, inputs, weekly, day)
+    con.close()
+    scored = snapshots.set_index("as_of").loc[first]
+    # What came in the 28 days after 1 June from invoices open on 1 June, straight from the CSV.
+    came = 0.0
+    with IBM_CSV.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            issued = dt.datetime.strptime(row["InvoiceDate"], "%m/%d/%Y").date()
+            settled = dt.datetime.strptime(row["SettledDate"], "%m/%d/%Y").date()
+            if issued <= first < settled <= first + dt.timedelta(days=28):
+                came += float(row["InvoiceAmount"])
+    assert scored["actual_4w"] == pytest.approx(came)
+    assert scored["abs_pct_error_4w"] == pytest.approx(abs(scored["expected_4w"] - came) / came)
+    assert pd.isna(snapshots.set_index("as_of").loc[later, "actual_4w"])
