@@ -244,21 +244,32 @@ def _apply_promises(inputs, d, settings, open_inv, probs) -> np.ndarray:
     return probs
 
 
-def _simulate(probs: np.ndarray, amounts: np.ndarray, groups: np.ndarray, n_groups: int,
-              settings: ForecastSettings) -> np.ndarray:
-    """Weekly totals per group and draw: array (groups, draws, weeks + 1)."""
+def _simulate(probs: np.ndarray, amounts: np.ndarray, groupings: list[tuple[np.ndarray, int]],
+              settings: ForecastSettings) -> list[np.ndarray]:
+    """Weekly totals per group and draw, (groups, draws, weeks + 1), for each grouping.
+
+    Every invoice's payment week is drawn once per draw and summed under every grouping, so
+    the total, the currencies, the tiers and the owners come from the same simulated futures.
+    """
     rng = np.random.default_rng(settings.seed)
     cum = np.cumsum(probs, axis=1)
     cum[:, -1] = 1.0
-    out = np.zeros((n_groups, settings.draws, probs.shape[1]))
-    for start in range(0, settings.draws, 100):  # bounded memory: invoices x 100 draws at a time
-        stop = min(start + 100, settings.draws)
+    bins = probs.shape[1]
+    outs = [np.zeros(n * settings.draws * bins) for _, n in groupings]
+    chunk = max(1, min(100, 5_000_000 // max(len(probs), 1)))  # bounded memory: invoices x chunk draws
+    for start in range(0, settings.draws, chunk):
+        stop = min(start + chunk, settings.draws)
         u = rng.random((len(probs), stop - start))
-        week = (u[:, :, None] > cum[:, None, :]).sum(axis=2)
-        draw = np.broadcast_to(np.arange(start, stop)[None, :], week.shape)
-        np.add.at(out, (np.broadcast_to(groups[:, None], week.shape), draw, week),
-                  np.broadcast_to(amounts[:, None], week.shape))
-    return out
+        week = np.zeros(u.shape, dtype=np.int64)
+        for k in range(bins - 1):  # the week a draw falls in: how many cumulative edges it passes
+            week += u > cum[:, k : k + 1]
+        weights = np.broadcast_to(amounts[:, None], week.shape).ravel()
+        draw_week = (np.arange(start, stop)[None, :] * bins + week).ravel()
+        for (codes, _), out in zip(groupings, outs):
+            # One flat index per (group, draw, week); bincount sums far faster than np.add.at.
+            index = np.repeat(codes, stop - start) * (settings.draws * bins) + draw_week
+            out += np.bincount(index, weights=weights, minlength=out.size)
+    return [out.reshape(n, settings.draws, bins) for (_, n), out in zip(groupings, outs)]
 
 
 def forecast(inputs: ForecastInputs, as_of: dt.date, settings: ForecastSettings | None = None,
@@ -276,10 +287,11 @@ def forecast(inputs: ForecastInputs, as_of: dt.date, settings: ForecastSettings 
         "owner": open_inv["customer_id"].map(info["owner_name"]).fillna("(no owner)"),
     }
     rows = []
-    for dimension, values in dims.items():
-        codes, labels = pd.factorize(values.astype(str))
+    factorized = {dimension: pd.factorize(values.astype(str)) for dimension, values in dims.items()}
+    simulated = _simulate(probs, amounts, [(codes, max(len(labels), 1)) for codes, labels in factorized.values()],
+                          settings)
+    for (dimension, (codes, labels)), sims in zip(factorized.items(), simulated):
         labels = list(labels) if len(labels) else (["all"] if dimension == "total" else [])
-        sims = _simulate(probs, amounts, codes, max(len(labels), 1), settings)
         expected = np.zeros((max(len(labels), 1), probs.shape[1]))
         np.add.at(expected, codes, probs * amounts[:, None])
         cumulative = np.cumsum(sims, axis=2)
