@@ -8,12 +8,13 @@ its own demo source and the floor reads the very same files.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+
+from archase_pipeline.demo.company import fresh_company_directory
 
 RATES = {"USD": 1.0, "EUR": 1.09, "GBP": 1.27}
 
@@ -25,11 +26,7 @@ def _ids(prefix: str, count: int, width: int) -> np.ndarray:
 
 def generate(directory: Path, invoices: int, end_date: dt.date, seed: int = 1, months: int = 24) -> dict[str, int]:
     rng = np.random.default_rng(seed)
-    directory = Path(directory)
-    if directory.exists():
-        shutil.rmtree(directory)
-    (directory / "ledger").mkdir(parents=True)
-    (directory / "crm").mkdir()
+    directory = fresh_company_directory(directory)
     n_customers = max(1, invoices // 25)
     start = pd.Timestamp(end_date) - pd.DateOffset(months=months)
     span = (pd.Timestamp(end_date) - start).days

@@ -78,12 +78,7 @@ def generate(
     """Write the demo company under `directory`, replacing any earlier one."""
     end_date = end_date or dt.date.today()
     rng = np.random.default_rng(seed)
-    directory = Path(directory)
-    if directory.exists():
-        shutil.rmtree(directory)
-    (directory / "ledger").mkdir(parents=True)
-    (directory / "crm").mkdir()
-
+    directory = fresh_company_directory(directory)
     start_date = end_date - dt.timedelta(days=round(months * 30.44))
     owners = _owners(rng)
     custs = _customers(rng, customers)
@@ -121,6 +116,16 @@ def generate(
         "replies": message_count,
         "bad_records": builder.bad_records,
     })
+
+
+def fresh_company_directory(directory: Path) -> Path:
+    """An empty company folder with ledger/ and crm/, replacing any earlier company there."""
+    directory = Path(directory)
+    if directory.exists():
+        shutil.rmtree(directory)
+    (directory / "ledger").mkdir(parents=True)
+    (directory / "crm").mkdir()
+    return directory
 
 
 def _owners(rng: np.random.Generator) -> list[dict]:
