@@ -136,7 +136,8 @@ def _cdf_at(cum: np.ndarray, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
     """cum[row] evaluated at delay x (0 below the grid, 1 above it)."""
     idx = np.clip(x - GRID_MIN, -1, GRID_MAX - GRID_MIN)
     values = cum[rows[:, None], np.clip(idx, 0, None)]
-    empty = (cum[rows, 0] >= 1.0) & (cum[rows, -1] >= 1.0) & (cum[rows].min(axis=1) >= 1.0)
+    # A cumulative row is non-decreasing: it starts at 1 only for the "no history" row.
+    empty = cum[rows, 0] >= 1.0
     return np.where((idx < 0) & ~empty[:, None], 0.0, values)
 
 
@@ -167,8 +168,8 @@ def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: Foreca
     hist = hist[~hist["is_disputed"]]
     cust_index, cust_cum = _cumulative(hist["customer_id"], hist["delay"], hist["weight"])
     seg_index, seg_cum = _cumulative(hist["segment"], hist["delay"], hist["weight"])
-    all_index, all_cum = _cumulative(pd.Series("all", index=hist.index), hist["delay"], hist["weight"])
-    disp_index, disp_cum = _cumulative(pd.Series("disputed", index=disp_hist.index), disp_hist["delay"],
+    _, all_cum = _cumulative(pd.Series("all", index=hist.index), hist["delay"], hist["weight"])
+    _, disp_cum = _cumulative(pd.Series("disputed", index=disp_hist.index), disp_hist["delay"],
                                        disp_hist["weight"])
 
     empty_row_c, empty_row_s = len(cust_index), len(seg_index)

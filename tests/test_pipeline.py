@@ -7,6 +7,7 @@ import os
 import subprocess
 
 import duckdb
+import pytest
 from openpyxl import load_workbook
 
 from archase_pipeline.dbt_project import PROJECT_DIR, dbt_environment, dbt_executable
@@ -57,7 +58,7 @@ def test_every_mart_has_rows_and_the_workbook_has_its_tabs(small_demo):
     con.close()
     assert all(n > 0 for n in counts.values()), counts
     # Two computations of open AR as of the run date: the step sweep and the per-invoice report.
-    assert float(open_ar) == __import__("pytest").approx(float(ageing_total), abs=0.01)
+    assert float(open_ar) == pytest.approx(float(ageing_total), abs=0.01)
     assert statuses >= {"kept", "partially_kept", "broken", "superseded"}
 
     book = load_workbook(small_demo.workbook_path, read_only=True)

@@ -8,6 +8,7 @@ import json
 import shutil
 
 import duckdb
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -161,7 +162,7 @@ def test_reconciliation_explains_the_gap_with_quarantined_invoices():
 
 
 def test_verdict_names_the_blocking_checks():
-    checks = __import__("pandas").DataFrame([
+    checks = pd.DataFrame([
         CheckRecord("raw/ar_invoices", "amount_positive", False, False, "x").__dict__,
         CheckRecord("raw/ar_settlements", "payment_data_fresh", False, True, "stale").__dict__,
     ])

@@ -19,7 +19,7 @@ from archase_pipeline.replies import read_reply
 from archase_pipeline.sources.errors import SourceError
 
 SOURCE_NAME = "maildir"
-MONTH_FIRST_COUNTRIES = {"US", "CA", "1"}  # IBM's country codes are numeric; none is month-first
+MONTH_FIRST_COUNTRIES = {"US", "CA"}  # where 3/7 means March 7; everyone else writes the day first
 
 MESSAGE_COLUMNS = ["message_id", "from_address", "subject", "sent_at", "written_on", "intent", "promised_date",
                    "promised_amount", "dispute_reason", "paid_date", "body", "file_name"]

@@ -98,28 +98,16 @@ running as (
     select
         spine.day,
         {%- for label in labels %}
-        sum(coalesce(b.{{ aging_band_column(label) }}_delta, 0)) over (order by spine.day rows between unbounded preceding and current row)
-            as {{ aging_band_column(label) }}_amount,
+        sum(coalesce(b.{{ aging_band_column(label) }}_delta, 0)) over to_date as {{ aging_band_column(label) }}_amount,
         {%- endfor %}
-        sum(coalesce(b.open_invoices_delta, 0)) over (order by spine.day rows between unbounded preceding and current row)
-            as open_invoices,
-        sum(coalesce(s.sales_amount, 0)) over (order by spine.day rows between {{ window_days - 1 }} preceding and current row)
-            as sales_window_amount,
-        sum(coalesce(s.sales_amount, 0)) over (
-            partition by date_trunc('month', spine.day) order by spine.day rows between unbounded preceding and current row
-        ) as sales_mtd_amount,
-        sum(coalesce(s.invoices_issued, 0)) over (
-            partition by date_trunc('month', spine.day) order by spine.day rows between unbounded preceding and current row
-        ) as invoices_issued_mtd,
-        sum(coalesce(d.disputed_invoices, 0)) over (
-            partition by date_trunc('month', spine.day) order by spine.day rows between unbounded preceding and current row
-        ) as disputed_invoices_mtd,
-        sum(coalesce(d.disputed_amount, 0)) over (
-            partition by date_trunc('month', spine.day) order by spine.day rows between unbounded preceding and current row
-        ) as disputed_amount_mtd,
+        sum(coalesce(b.open_invoices_delta, 0)) over to_date as open_invoices,
+        sum(coalesce(s.sales_amount, 0)) over dso_window as sales_window_amount,
+        sum(coalesce(s.sales_amount, 0)) over month_to_date as sales_mtd_amount,
+        sum(coalesce(s.invoices_issued, 0)) over month_to_date as invoices_issued_mtd,
+        sum(coalesce(d.disputed_invoices, 0)) over month_to_date as disputed_invoices_mtd,
+        sum(coalesce(d.disputed_amount, 0)) over month_to_date as disputed_amount_mtd,
         {%- for column in ['promises_kept', 'promises_partially_kept', 'promises_broken', 'promised_amount', 'kept_amount'] %}
-        sum(coalesce(p.{{ column }}, 0)) over (order by spine.day rows between {{ promise_window - 1 }} preceding and current row)
-            as window_{{ column }},
+        sum(coalesce(p.{{ column }}, 0)) over promise_window as window_{{ column }},
         {%- endfor %}
         sum(coalesce(s.sales_amount, 0)) over (partition by date_trunc('month', spine.day)) as month_sales_amount
     from spine
@@ -127,6 +115,14 @@ running as (
     left join daily_sales as s on spine.day = s.event_date
     left join daily_disputes as d on spine.day = d.event_date
     left join daily_promises as p on spine.day = p.event_date
+    window
+        to_date as (order by spine.day rows between unbounded preceding and current row),
+        month_to_date as (
+            partition by date_trunc('month', spine.day) order by spine.day
+            rows between unbounded preceding and current row
+        ),
+        dso_window as (order by spine.day rows between {{ window_days - 1 }} preceding and current row),
+        promise_window as (order by spine.day rows between {{ promise_window - 1 }} preceding and current row)
 ),
 
 balances as (
