@@ -14,17 +14,12 @@ import pandas as pd
 
 from archase_pipeline.audit import CheckRecord, record_source_total
 from archase_pipeline.config import ArchaseConfig, FileArSource
-from archase_pipeline.intake import QUARANTINE_COLUMNS, check_rows, prepare_ledger
+from archase_pipeline.intake import KEYS, QUARANTINE_COLUMNS, check_table, discard_working_tables, prepare_ledger
 from archase_pipeline.quality import batch_checks, freshness_check
 from archase_pipeline.sources import ar_demo, ar_file, crm_demo, maildir
-from archase_pipeline.warehouse import LoadStats, merge_rows, table_exists
+from archase_pipeline.sources.text_tables import register_frame
+from archase_pipeline.warehouse import LoadStats, merge_relation, merge_rows, table_exists
 
-LEDGER_KEYS = {
-    "ar_customers": ["customer_id"],
-    "ar_invoices": ["invoice_id"],
-    "ar_settlements": ["settlement_id"],
-    "fx_rates": ["currency", "rate_date"],
-}
 CRM_COLUMNS = {
     "crm_companies": ["company_id", "ledger_customer_id", "name", "domain", "tier", "owner_id", "updated_at"],
     "crm_owners": ["owner_id", "first_name", "last_name", "email"],
@@ -39,66 +34,71 @@ class LedgerLoad:
     checks: list[CheckRecord] = field(default_factory=list)
     source_last_updated_at: dt.datetime | None = None
     totals: dict[str, float] = field(default_factory=dict)
+    rows_validated: dict[str, int] = field(default_factory=dict)
 
 
-def read_ledger_tables(config: ArchaseConfig) -> tuple[str, dict[str, pd.DataFrame], str]:
-    """(source name, text tables, date format) for the configured AR source."""
+def read_ledger_tables(con: duckdb.DuckDBPyConnection, config: ArchaseConfig) -> tuple[str, dict[str, str | None], str]:
+    """(source name, text views, date format) for the configured AR source."""
     ar = config.sources.ar
     if isinstance(ar, FileArSource):
-        return ar_file.SOURCE_NAME, ar_file.read_file_ledger(ar), ar.date_format
-    return ar_demo.SOURCE_NAME, ar_demo.read_demo_ledger(config.demo.directory), "%Y-%m-%d"
+        return ar_file.SOURCE_NAME, ar_file.read_file_ledger(con, ar), ar.date_format
+    return ar_demo.SOURCE_NAME, ar_demo.read_demo_ledger(con, config.demo.directory), "%Y-%m-%d"
 
 
 def load_ledger(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> LedgerLoad:
     """Read, check and load the AR source; record its own open total for reconciliation."""
-    source, tables, date_format = read_ledger_tables(config)
+    source, views, date_format = read_ledger_tables(con, config)
     result = prepare_ledger(
-        tables,
+        con,
+        views,
         date_format=date_format,
         run_date=config.run_date,
         reporting_currency=config.reporting_currency,
         known_rates=set(config.fx_rates),
     )
     stats = {
-        table: merge_rows(con, table, frame, LEDGER_KEYS[table], source=source, batch_id=batch_id)
-        for table, frame in result.tables.items()
+        table: merge_relation(con, table, relation, KEYS[table], source=source, batch_id=batch_id)
+        for table, relation in result.tables.items()
     }
     quarantine = result.quarantine.assign(source=source, batch_id=batch_id,
                                           quarantined_at=pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     replace_quarantine(con, source, quarantine)
 
-    last_update = _source_last_update(config, tables)
-    checks = [record for table in LEDGER_KEYS
+    last_update = _source_last_update(con, config, views)
+    checks = [record for table in ("ar_customers", "ar_invoices", "ar_settlements", "fx_rates")
               for record in batch_checks(table, result.outcomes, result.rows_read.get(table, 0),
                                          config.quality.max_quarantined_share)]
     checks.append(freshness_check(last_update, config.reference_time, config.quality.payment_data_max_age_hours))
-    as_of, total, basis = _source_open_total(config, tables, date_format)
-    quarantined_lines = set(quarantine.loc[quarantine["table_name"] == "ar_invoices", "source_line"].dropna())
-    invoices_text = tables["invoices"]
-    open_by_row = open_amounts_from_text(invoices_text, tables["settlements"], date_format, as_of, config)
-    quarantined_open = float(open_by_row[invoices_text["_source_line"].isin(quarantined_lines).to_numpy()].sum())
-    record_source_total(con, source, batch_id, as_of, total if total is not None else float(open_by_row.sum()),
+    as_of, report_total, basis = _source_open_total(config)
+    total, quarantined_open = open_totals_from_text(con, views, date_format, as_of, config)
+    record_source_total(con, source, batch_id, as_of, report_total if report_total is not None else total,
                         quarantined_open, basis)
+    loaded = con.execute(f"select coalesce(sum(amount), 0) from {result.tables['ar_invoices']}").fetchone()[0]
+    discard_working_tables(con)
     return LedgerLoad(
         source=source,
         stats=stats,
         quarantine=quarantine,
         checks=checks,
         source_last_updated_at=last_update,
-        totals={"invoice_amount_loaded": float(result.tables["ar_invoices"]["amount"].sum())},
+        totals={"invoice_amount_loaded": float(loaded)},
+        rows_validated=result.rows_validated,
     )
 
 
-def _source_last_update(config: ArchaseConfig, tables: dict[str, pd.DataFrame]) -> dt.datetime | None:
+def _source_last_update(con: duckdb.DuckDBPyConnection, config: ArchaseConfig,
+                        views: dict[str, str | None]) -> dt.datetime | None:
     """The source's own last change: the export file's time, or the ledger's latest updated_at."""
     if isinstance(config.sources.ar, FileArSource):
         return dt.datetime.fromtimestamp(config.sources.ar.path.stat().st_mtime, dt.UTC)
-    stamps = pd.concat([pd.to_datetime(tables[t].get("source_updated_at"), errors="coerce", utc=True)
-                        for t in ("invoices", "settlements") if "source_updated_at" in tables[t]])
-    return None if stamps.dropna().empty else stamps.max().to_pydatetime()
+    latest = con.execute(
+        "select timezone('UTC', max(try_cast(source_updated_at as timestamptz))) from ("
+        f"select source_updated_at from {views['invoices']} union all "
+        f"select source_updated_at from {views['settlements']})").fetchone()[0]
+    return None if latest is None else latest.replace(tzinfo=dt.UTC)
 
 
-def _source_open_total(config: ArchaseConfig, tables, date_format) -> tuple[dt.date, float | None, str]:
+def _source_open_total(config: ArchaseConfig) -> tuple[dt.date, float | None, str]:
     """(as of, total, basis): the demo ledger's aged receivables report, else the export's own rows."""
     report = config.demo.directory / "ledger" / "aged_receivables.csv"
     if not isinstance(config.sources.ar, FileArSource) and report.exists():
@@ -108,37 +108,44 @@ def _source_open_total(config: ArchaseConfig, tables, date_format) -> tuple[dt.d
     return config.run_date, None, "export's own rows"
 
 
-def open_amounts_from_text(invoices: pd.DataFrame, settlements: pd.DataFrame, date_format: str, as_of: dt.date,
-                           config: ArchaseConfig) -> pd.Series:
-    """Each export row's open amount at `as_of` in reporting currency, read leniently from the text.
+def open_totals_from_text(con: duckdb.DuckDBPyConnection, views: dict[str, str | None], date_format: str,
+                          as_of: dt.date, config: ArchaseConfig) -> tuple[float, float]:
+    """(open total, of which on quarantined rows) at `as_of` in reporting currency, read leniently.
 
-    This is the source's own view (every row, valid or not), computed apart from the
-    marts so that the two can be reconciled.
+    This is the source's own view (every export row, valid or not), computed from the text
+    apart from the marts so that the two can be reconciled. Quarantined rows are the ones
+    the latest intake failed (`_intake_failures`).
     """
-    def dates(series):
-        return pd.to_datetime(series, format=date_format, errors="coerce")
-
-    amount = pd.to_numeric(invoices["amount"].astype("string").str.replace(",", "", regex=False), errors="coerce")
-    status = invoices["status"].astype("string").str.lower().fillna("authorised")
-    currency = invoices["currency"].astype("string").str.upper().fillna(config.reporting_currency)
-    rate = pd.to_numeric(invoices["fx_rate"], errors="coerce")
-    static = currency.map({**config.fx_rates, config.reporting_currency: 1.0}).astype("float64")
-    rate = rate.fillna(static)
-    settled = pd.Series(0.0, index=invoices.index)
-    if len(settlements):
-        s = settlements.assign(
-            amount=pd.to_numeric(settlements["amount"].astype("string").str.replace(",", "", regex=False),
-                                 errors="coerce"),
-            day=dates(settlements["settlement_date"]),
+    rates = {**config.fx_rates, config.reporting_currency: 1.0}
+    register_frame(con, "_static_rates", pd.DataFrame({"currency": list(rates), "rate": list(rates.values())}))
+    fmt = "'" + date_format.replace("'", "''") + "'"
+    total, quarantined = con.execute(f"""
+        with paid as (
+            select invoice_id, sum(try_cast(replace(amount, ',', '') as double)) as settled
+            from {views['settlements']}
+            where try_strptime(settlement_date, {fmt}) <= ?
+              and coalesce(lower(status), 'active') = 'active'
+            group by invoice_id
+        ),
+        rows as (
+            select i._row,
+                   (try_cast(replace(i.amount, ',', '') as double) - coalesce(p.settled, 0))
+                     * coalesce(try_cast(i.fx_rate as double), r.rate) as outstanding,
+                   try_cast(replace(i.amount, ',', '') as double) as amount,
+                   try_strptime(i.issue_date, {fmt}) as issued,
+                   coalesce(lower(i.status), 'authorised') as status
+            from {views['invoices']} i
+            left join paid p on p.invoice_id = i.invoice_id
+            left join _static_rates r on r.currency = coalesce(upper(i.currency), ?)
         )
-        s = s[(s["day"] <= pd.Timestamp(as_of)) & (s.get("status", "active").astype("string").str.lower()
-                                                    .fillna("active") == "active")]
-        paid = s.groupby("invoice_id")["amount"].sum()
-        settled = invoices["invoice_id"].map(paid).fillna(0.0)
-    outstanding = (amount - settled) * rate
-    counted = (dates(invoices["issue_date"]) <= pd.Timestamp(as_of)) & ~status.isin(["voided", "deleted", "draft"]) \
-        & (amount > 0) & (outstanding > 0.005)
-    return outstanding.where(counted, 0.0).fillna(0.0)
+        select coalesce(sum(outstanding), 0),
+               coalesce(sum(outstanding) filter (where _row in (
+                   select row_id from _intake_failures where table_name = 'ar_invoices')), 0)
+        from rows
+        where issued <= ? and status not in ('voided', 'deleted', 'draft') and amount > 0 and outstanding > 0.005
+    """, [as_of, config.reporting_currency, as_of]).fetchone()
+    con.execute("drop table _static_rates")
+    return float(total), float(quarantined)
 
 
 def replace_quarantine(con: duckdb.DuckDBPyConnection, source: str, quarantine: pd.DataFrame) -> None:
@@ -162,10 +169,11 @@ def replace_quarantine(con: duckdb.DuckDBPyConnection, source: str, quarantine: 
 def _checked(con, table: str, frame: pd.DataFrame, keys: list[str], *, source: str, batch_id: str,
              config: ArchaseConfig, parameters: dict | None = None) -> tuple[LoadStats, pd.DataFrame, list[CheckRecord]]:
     """Validate a batch with its suite, load the valid rows, and say what was held back."""
-    valid, quarantine, outcomes = check_rows(table, frame, keys[0], parameters)
-    stats = merge_rows(con, table, valid, keys, source=source, batch_id=batch_id)
-    checks = batch_checks(table, outcomes, len(frame), config.quality.max_quarantined_share)
-    return stats, quarantine, checks
+    result = check_table(con, table, frame, parameters)
+    stats = merge_relation(con, table, result.tables[table], keys, source=source, batch_id=batch_id)
+    discard_working_tables(con)
+    checks = batch_checks(table, result.outcomes, len(frame), config.quality.max_quarantined_share)
+    return stats, result.quarantine, checks
 
 
 def _save_quarantine(con, source: str, batch_id: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -186,7 +194,7 @@ class TableLoads:
 
 def load_crm(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id: str) -> TableLoads:
     if config.sources.crm.kind == "demo":
-        source, tables = crm_demo.SOURCE_NAME, crm_demo.read_demo_crm(config.demo.directory)
+        source, tables = crm_demo.SOURCE_NAME, crm_demo.read_demo_crm(con, config.demo.directory)
     else:
         # No CRM: empty tables of the right shape, so the marts build with 'standard' tiers and no owners.
         source = "none"

@@ -67,23 +67,39 @@ def merge_rows(
     full_snapshot: bool = True,
     loaded_at: dt.datetime | None = None,
 ) -> LoadStats:
-    """Bring `raw.<table>` in line with `frame`, touching only rows that changed."""
-    loaded_at = loaded_at or dt.datetime.now(dt.UTC)
-    con.execute("create schema if not exists raw")
+    """Bring `raw.<table>` in line with a (small) pandas frame; see `merge_relation`."""
     con.register("_frame", frame)
     try:
-        # The row's content hash is DuckDB's, computed column-wise in SQL: pandas' hashing of text
-        # columns cost 8 s a million rows. (A DuckDB upgrade that changes hash() rewrites each row once.)
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(
-            f"create or replace temp table _batch as select *, hash({columns}) as _row_hash, "
-            "cast(? as varchar) as _source, cast(? as varchar) as _batch_id, cast(? as timestamp) as _loaded_at "
-            "from _frame",
-            [source, batch_id, loaded_at.replace(tzinfo=None)],
-        )
+        return merge_relation(con, table, "_frame", keys, source=source, batch_id=batch_id,
+                              full_snapshot=full_snapshot, loaded_at=loaded_at)
     finally:
         con.unregister("_frame")
-    batch_rows = len(frame)
+
+
+def merge_relation(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    relation: str,
+    keys: Sequence[str],
+    *,
+    source: str,
+    batch_id: str,
+    full_snapshot: bool = True,
+    loaded_at: dt.datetime | None = None,
+) -> LoadStats:
+    """Bring `raw.<table>` in line with the table or view `relation`, touching only rows that changed."""
+    loaded_at = loaded_at or dt.datetime.now(dt.UTC)
+    con.execute("create schema if not exists raw")
+    # The row's content hash is DuckDB's, computed column-wise in SQL: pandas' hashing of text
+    # columns cost 8 s a million rows. (A DuckDB upgrade that changes hash() rewrites each row once.)
+    columns = ", ".join(f'"{row[0]}"' for row in con.execute(f"describe {relation}").fetchall())
+    con.execute(
+        f"create or replace temp table _batch as select *, hash({columns}) as _row_hash, "
+        "cast(? as varchar) as _source, cast(? as varchar) as _batch_id, cast(? as timestamp) as _loaded_at "
+        f"from {relation}",
+        [source, batch_id, loaded_at.replace(tzinfo=None)],
+    )
+    batch_rows = con.execute("select count(*) from _batch").fetchone()[0]
     try:
         target = f"raw.{table}"
         exists = table_exists(con, "raw", table)

@@ -51,6 +51,9 @@ def ingest_ledger(context: dg.AssetExecutionContext, archase: ArchaseSettings):
     for table, stats in load.stats.items():
         metadata = {"source": load.source, "batch_id": batch_id, **stats.as_metadata(),
                     "quarantined_rows": int((quarantine["table_name"] == table).sum())}
+        if table in load.rows_validated:
+            # Rows GX checked this run; the others passed the same suite unchanged in an earlier load.
+            metadata["rows_validated_by_suite"] = load.rows_validated[table]
         if table == "ar_invoices":
             metadata["invoice_amount_loaded"] = dg.MetadataValue.float(load.totals["invoice_amount_loaded"])
         if table == "ar_settlements" and load.source_last_updated_at:

@@ -54,7 +54,8 @@ def _gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         series = out[column]
         if column.endswith("_date"):
-            out[column] = pd.to_datetime(series, errors="coerce")
+            # Nanosecond timestamps: GX compares those column-wise, other date types one by one.
+            out[column] = pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
         elif pd.api.types.is_string_dtype(series) or series.dtype == object:
             out[column] = series.astype(object).where(series.notna(), None)
         elif isinstance(series.dtype, pd.Int64Dtype):

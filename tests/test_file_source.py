@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from archase_pipeline import ingest
+from archase_pipeline import ingest, intake
 from archase_pipeline.config import ArchaseConfig
 from archase_pipeline.sinks.workbook import write_tab
 from archase_pipeline.sources.errors import SourceError
@@ -36,13 +36,14 @@ def config_for(tmp_path, csv_name="ar.csv", **ar) -> ArchaseConfig:
     })
 
 
-def load(tmp_path, lines, raw: bytes | None = None):
+def load(tmp_path, lines, raw: bytes | None = None, as_of: str = "2024-03-31"):
     path = tmp_path / "ar.csv"
     if raw is not None:
         path.write_bytes(raw)
     else:
         path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     config = config_for(tmp_path)
+    config.as_of = dt.date.fromisoformat(as_of)
     with connect(config.warehouse) as con:
         result = ingest.load_ledger(con, config, "batch-1")
         invoices = con.execute("select * from raw.ar_invoices order by invoice_id").df()
@@ -173,3 +174,37 @@ def test_xlsx_export_reads_like_the_csv(tmp_path):
         rows = con.execute("select invoice_id, issue_date, amount from raw.ar_invoices order by 1").fetchall()
     assert len(result.quarantine) == 0
     assert rows == [("X1", dt.date(2024, 1, 15), 100.0), ("X2", dt.date(2024, 1, 20), 200.0)]
+
+
+def test_a_row_that_passed_unchanged_is_not_validated_again_but_a_changed_one_is(tmp_path):
+    first, _, _ = load(tmp_path, GOOD)
+    assert first.rows_validated["ar_invoices"] == 3
+    again, _, _ = load(tmp_path, GOOD)
+    assert again.rows_validated["ar_invoices"] == 0 and len(again.quarantine) == 0
+    # The next day A3's amount turns negative: only that row goes through the suite, and fails.
+    changed, invoices, _ = load(tmp_path, [GOOD[0], GOOD[1], GOOD[2].replace("80.00", "-80.00")])
+    assert changed.rows_validated["ar_invoices"] == 1
+    assert list(changed.quarantine["rule"]) == ["amount_positive"]
+    assert sorted(invoices["invoice_id"]) == ["A1", "A2"]
+
+
+def test_a_backfill_to_an_earlier_run_date_validates_again_what_a_later_date_allowed(tmp_path):
+    next_year = "N1,C1,01/15/2025,02/14/2025,10.00,,No"  # within a year of 2024-03-31, not of 2023-06-30
+    late, _, _ = load(tmp_path, [*GOOD, next_year])
+    assert len(late.quarantine) == 0
+    early, invoices, _ = load(tmp_path, [*GOOD, next_year], as_of="2023-06-30")
+    assert early.rows_validated["ar_invoices"] == 4
+    assert list(early.quarantine["rule"]) == ["issue_date_not_far_future"]
+    assert "N1" not in set(invoices["invoice_id"])
+
+
+def test_the_suite_runs_in_bounded_chunks_and_still_sees_duplicates_across_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "GX_CHUNK_ROWS", 2048)  # the smallest chunk: one DuckDB vector
+    lines = [f"D{i},C1,01/15/2024,02/14/2024,10.00,,No" for i in range(5000)]
+    lines[4500] = "D7,C1,01/15/2024,02/14/2024,10.00,,No"  # a copy of row 7, two chunks later
+    lines[4999] = "D4999,C1,01/15/2024,02/14/2024,0,,No"  # a bad amount in the last chunk
+    result, invoices, _ = load(tmp_path, lines)
+    q = result.quarantine
+    assert sorted(q.loc[q["rule"] == "invoice_id_unique", "source_line"]) == [7 + 2, 4500 + 2]
+    assert list(q.loc[q["rule"] == "amount_positive", "source_line"]) == [4999 + 2]
+    assert len(invoices) == 5000 - 3

@@ -6,67 +6,63 @@ that date; a blank settled date means the invoice is still open.
 
 from __future__ import annotations
 
-import pandas as pd
+import duckdb
 
 from archase_pipeline.config import FileArSource
 from archase_pipeline.sources.errors import SourceError
-from archase_pipeline.sources.text_tables import read_text_table, require_columns
+from archase_pipeline.sources.text_tables import quoted, read_text_table, require_columns, row_count
 
 SOURCE_NAME = "file"
+_META = "_row, _source_file, _source_line, _bad_bytes"
 
 
-def read_file_ledger(source: FileArSource, encoding: str = "utf-8") -> dict[str, pd.DataFrame]:
-    """The export as text tables in the canonical columns of `archase_pipeline.intake`."""
-    frame = read_text_table(source.path, fmt=source.resolved_format, sheet=source.sheet, encoding=encoding,
-                            date_format=source.date_format)
+def read_file_ledger(con: duckdb.DuckDBPyConnection, source: FileArSource, encoding: str = "utf-8") -> dict[str, str]:
+    """The export as text views in the canonical columns of `archase_pipeline.intake`."""
+    read_text_table(con, source.path, "_export", fmt=source.resolved_format, sheet=source.sheet, encoding=encoding,
+                    date_format=source.date_format)
     mapping = {k: v for k, v in source.columns.model_dump().items() if v}
-    require_columns(frame, source.path, mapping)
-    if frame.empty:
+    require_columns(con, "_export", source.path, mapping)
+    if row_count(con, "_export") == 0:
         raise SourceError(f"{source.path}: the file has a header but no rows; export it again")
 
-    def column(field: str) -> pd.Series:
-        name = mapping.get(field)
-        return frame[name].str.strip() if name else pd.Series(pd.NA, index=frame.index, dtype="string")
+    def column(field: str) -> str:
+        return quoted(mapping[field]) if field in mapping else "cast(null as varchar)"
 
-    meta = frame[[c for c in frame.columns if c.startswith("_")]]
-    invoice_id = column("invoice_id")
-    currency = column("currency").fillna(source.currency)
-    disputed = column("disputed").str.lower().isin([v.lower() for v in source.true_values])
-    reason = column("dispute_reason").where(disputed | column("dispute_reason").notna())
-    invoices = pd.DataFrame({
-        "invoice_id": invoice_id,
-        "invoice_number": column("invoice_number").fillna(invoice_id),
-        "customer_id": column("customer_id"),
-        "issue_date": column("issue_date"),
-        "due_date": column("due_date"),
-        "amount": column("amount"),
-        "currency": currency,
-        "fx_rate": pd.Series(pd.NA, index=frame.index, dtype="string"),
-        "status": column("status"),
-        "dispute_reason": reason.mask(disputed & reason.isna(), "other"),
-        "source_url": source.path.as_posix() + "#L" + frame["_source_line"].astype("string"),
-        "source_updated_at": pd.Series(pd.NA, index=frame.index, dtype="string"),
-    }).join(meta)
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
 
-    customers = pd.DataFrame({
-        "customer_id": column("customer_id"),
-        "customer_name": column("customer_name").fillna(column("customer_id")),
-        "country": column("country"),
-    }).join(meta)
-    # The export repeats the customer on every invoice: one row per customer, the first seen.
-    customers = customers.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
-
-    settlements = pd.DataFrame(columns=["settlement_id", "invoice_id", "settlement_date", "amount", "_source_file",
-                                        "_source_line"])
-    if source.settlement == "settled_date":
-        settled = column("settled_date")
-        paid = settled.notna() & (settled != "")
-        settlements = pd.DataFrame({
-            "settlement_id": invoice_id[paid] + ":settled",
-            "invoice_id": invoice_id[paid],
-            "settlement_date": settled[paid],
-            "amount": column("amount")[paid],
-            "kind": "payment",
-            "status": "active",
-        }).join(meta)
-    return {"customers": customers, "invoices": invoices, "settlements": settlements, "fx_rates": None}
+    true_values = ", ".join(literal(v.lower()) for v in source.true_values) or "''"
+    disputed = f"coalesce(lower({column('disputed')}) in ({true_values}), false)"
+    url = literal(source.path.as_posix() + "#L")
+    con.execute(f"""
+        create or replace temp view _text_invoices as
+        select {column('invoice_id')} as invoice_id,
+               coalesce({column('invoice_number')}, {column('invoice_id')}) as invoice_number,
+               {column('customer_id')} as customer_id, {column('issue_date')} as issue_date,
+               {column('due_date')} as due_date, {column('amount')} as amount,
+               coalesce({column('currency')}, {literal(source.currency)}) as currency,
+               cast(null as varchar) as fx_rate, {column('status')} as status,
+               case when {disputed} then coalesce({column('dispute_reason')}, 'other')
+                    else {column('dispute_reason')} end as dispute_reason,
+               {url} || _source_line as source_url, cast(null as varchar) as source_updated_at, {_META}
+        from _export;
+        -- The export repeats the customer on every invoice: one row per customer, the first seen.
+        create or replace temp view _text_customers as
+        select distinct on (customer_id) customer_id, coalesce({column('customer_name')}, customer_id) as customer_name,
+               {column('country')} as country, cast(null as varchar) as timezone, cast(null as varchar) as email,
+               {_META}
+        from (select *, {column('customer_id')} as customer_id from _export)
+        where customer_id is not null
+        order by customer_id, _row;
+    """)
+    settled = column("settled_date") if source.settlement == "settled_date" else "cast(null as varchar)"
+    con.execute(f"""
+        create or replace temp view _text_settlements as
+        select {column('invoice_id')} || ':settled' as settlement_id, {column('invoice_id')} as invoice_id,
+               {settled} as settlement_date, {column('amount')} as amount, 'payment' as kind, 'active' as status,
+               cast(null as varchar) as source_updated_at, {_META}
+        from _export
+        where {settled} is not null
+    """)
+    return {"customers": "_text_customers", "invoices": "_text_invoices", "settlements": "_text_settlements",
+            "fx_rates": None}
