@@ -40,8 +40,13 @@ def ensure_manifest() -> Path:
 
 
 def dbt_build_args(config: ArchaseConfig) -> list[str]:
-    """Always `dbt build` (models and tests together), with the config's settings as vars."""
-    return ["build", "--vars", json.dumps(config.dbt_vars(), sort_keys=True), "--threads", str(config.dbt_threads)]
+    """Always `dbt build` (models and data tests together), with the config's settings as vars.
+
+    Unit tests check the models' logic on fixed inputs, not the day's data: they run in
+    `make test` (tests/test_pipeline.py), not in every daily build, where they cost a second.
+    """
+    return ["build", "--vars", json.dumps(config.dbt_vars(), sort_keys=True), "--threads", str(config.dbt_threads),
+            "--exclude-resource-type", "unit_test"]
 
 
 def dbt_environment(config: ArchaseConfig) -> dict[str, str]:

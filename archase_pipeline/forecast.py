@@ -41,7 +41,12 @@ class ForecastSettings:
 
 @dataclass
 class ForecastInputs:
-    """Event-level data over all time; every function here filters it to what was known at `d`."""
+    """Event-level data over all time; every function here filters it to what was known at `d`.
+
+    On creation the invoices are put in invoice_id order and every settlement and dispute
+    gets its invoice's position (`_inv`), every invoice its customer's (`_cust`): the
+    functions below then gather and sum over integer positions, not join on text keys.
+    """
 
     invoices: pd.DataFrame  # invoice_id, customer_id, issue_date, due_date, amount, fx_rate, currency
     settlements: pd.DataFrame  # invoice_id, effective_date, amount, kind
@@ -49,17 +54,41 @@ class ForecastInputs:
     promises: pd.DataFrame  # promise_id, invoice_id, customer_id, made_on_date, promised_date, matched_amount, promised_amount
     disputes: pd.DataFrame  # invoice_id, disputed_on_date
 
+    def __post_init__(self) -> None:
+        if "_inv" not in self.settlements.columns or "_inv" not in self.disputes.columns:
+            # `load_inputs` has DuckDB do this; frames built by hand (tests, notebooks) get it here.
+            self.invoices = self.invoices.sort_values("invoice_id", kind="stable").reset_index(drop=True)
+            by_id = pd.Index(self.invoices["invoice_id"])
+            self.settlements = self.settlements.assign(_inv=by_id.get_indexer(self.settlements["invoice_id"]))
+            self.disputes = self.disputes.assign(_inv=by_id.get_indexer(self.disputes["invoice_id"]))
+        # A customer the CRM does not know is still its own customer: codes come from the ledger.
+        codes, _ = pd.factorize(self.invoices["customer_id"])
+        self.invoices["_cust"] = codes
+        info = self.customers.drop_duplicates("customer_id").set_index("customer_id")
+        tier = self.invoices["customer_id"].map(info["tier"]).fillna("standard").astype(str)
+        country = self.invoices["customer_id"].map(info["country_code"]).fillna("?").astype(str)
+        tier_code, _ = pd.factorize(tier)
+        country_code, countries = pd.factorize(country)
+        # The segment's tier and country as one integer; the value band is added per row.
+        self.invoices["_segment_base"] = (tier_code.astype(np.int64) * max(len(countries), 1)
+                                          + country_code) * (len(VALUE_BANDS) + 1)
+
 
 def load_inputs(con: duckdb.DuckDBPyConnection) -> ForecastInputs:
-    invoices = con.execute(
+    """The inputs from the warehouse, with invoice positions (`_inv`) joined in DuckDB."""
+    con.execute(
         """
-        select invoice_id, customer_id, issue_date, due_date, invoice_amount as amount, fx_rate, currency
+        create or replace temp table _forecast_invoices as
+        select row_number() over (order by invoice_id) - 1 as _pos, invoice_id, customer_id, issue_date, due_date,
+               invoice_amount as amount, fx_rate, currency
         from intermediate.int_invoices_converted where is_receivable
-        """).df()
+        """)
+    invoices = con.execute("select * exclude (_pos) from _forecast_invoices order by _pos").df()
     settlements = con.execute(
         """
-        select invoice_id, effective_date, settlement_amount as amount, settlement_kind as kind
-        from intermediate.int_settlements_converted
+        select s.invoice_id, s.effective_date, s.settlement_amount as amount, s.settlement_kind as kind,
+               coalesce(i._pos, -1) as _inv
+        from intermediate.int_settlements_converted s left join _forecast_invoices i using (invoice_id)
         """).df()
     customers = con.execute("select customer_id, tier, country_code, owner_name from marts.dim_customers").df()
     promises = con.execute(
@@ -71,7 +100,12 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> ForecastInputs:
         join intermediate.int_invoices_converted i on r.invoice_number = upper(i.invoice_number)
         where m.reply_intent = 'promise' and m.promised_date is not null and i.is_receivable
         """).df()
-    disputes = con.execute("select invoice_id, disputed_on_date from intermediate.int_disputes_collected").df()
+    disputes = con.execute(
+        """
+        select d.invoice_id, d.disputed_on_date, coalesce(i._pos, -1) as _inv
+        from intermediate.int_disputes_collected d left join _forecast_invoices i using (invoice_id)
+        """).df()
+    con.execute("drop table _forecast_invoices")
     for frame, columns in ((invoices, ["issue_date", "due_date"]), (settlements, ["effective_date"]),
                            (promises, ["made_on_date", "promised_date"]), (disputes, ["disputed_on_date"])):
         for column in columns:
@@ -79,57 +113,65 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> ForecastInputs:
     return ForecastInputs(invoices, settlements, customers, promises, disputes)
 
 
-def _value_band(amount_reporting: pd.Series) -> pd.Series:
-    return pd.Series(np.searchsorted(VALUE_BANDS, amount_reporting.to_numpy(), side="right"), index=amount_reporting.index)
-
-
 def open_invoices_at(inputs: ForecastInputs, d: pd.Timestamp) -> pd.DataFrame:
-    """Invoices issued by `d` with more than half a cent outstanding after settlements dated <= d."""
-    issued = inputs.invoices[inputs.invoices["issue_date"] <= d]
-    settled = inputs.settlements[inputs.settlements["effective_date"] <= d].groupby("invoice_id")["amount"].sum()
-    out = issued.assign(outstanding=issued["amount"] - issued["invoice_id"].map(settled).fillna(0.0))
-    out = out[out["outstanding"] > 0.005].copy()
+    """Invoices issued by `d` with more than half a cent outstanding after settlements dated <= d.
+
+    In invoice_id order (`inputs.invoices` is), so the simulation draws the same for the same
+    open invoices however they were loaded.
+    """
+    invoices, s = inputs.invoices, inputs.settlements
+    known = (s["effective_date"] <= d).to_numpy() & (s["_inv"].to_numpy() >= 0)
+    settled = np.bincount(s["_inv"].to_numpy()[known], weights=s["amount"].to_numpy()[known],
+                          minlength=len(invoices))
+    issued = (invoices["issue_date"] <= d).to_numpy()
+    outstanding = invoices["amount"].to_numpy() - settled
+    keep = issued & (outstanding > 0.005)
+    out = invoices[keep].assign(outstanding=outstanding[keep])
     out["outstanding_reporting"] = out["outstanding"] * out["fx_rate"]
-    # A stable order, so the simulation draws the same for the same open invoices however loaded.
-    return out.sort_values("invoice_id").reset_index(drop=True)
+    return out.reset_index(names="_pos")
 
 
-def _segment_keys(frame: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    info = customers.set_index("customer_id")
-    tier = frame["customer_id"].map(info["tier"]).fillna("standard")
-    country = frame["customer_id"].map(info["country_code"]).fillna("?")
-    band = _value_band(frame["amount"] * frame["fx_rate"])
-    return frame.assign(segment=tier.astype(str) + "|" + band.astype(str) + "|" + country.astype(str))
+def _segments(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's segment (tier, value band, country) as an integer, from its invoice."""
+    band = np.searchsorted(VALUE_BANDS, (frame["amount"] * frame["fx_rate"]).to_numpy(), side="right")
+    return frame["_segment_base"].to_numpy() + band
 
 
 def _history(inputs: ForecastInputs, d: pd.Timestamp, half_life_days: float) -> pd.DataFrame:
     """Cash payments known at `d`: delay after due, weighted by their share of the invoice."""
-    pays = inputs.settlements[(inputs.settlements["effective_date"] <= d) & (inputs.settlements["kind"] == "payment")]
-    hist = pays.merge(inputs.invoices[["invoice_id", "customer_id", "due_date", "amount", "fx_rate"]],
-                      on="invoice_id", suffixes=("", "_invoice"))
-    hist["delay"] = (hist["effective_date"] - hist["due_date"]).dt.days.clip(GRID_MIN, GRID_MAX)
+    s = inputs.settlements
+    pays = s[(s["effective_date"] <= d).to_numpy() & (s["kind"] == "payment").to_numpy() & (s["_inv"] >= 0).to_numpy()]
+    invoice = inputs.invoices.iloc[pays["_inv"].to_numpy()]
+    hist = pd.DataFrame({
+        "_inv": pays["_inv"].to_numpy(),
+        "_cust": invoice["_cust"].to_numpy(),
+        "delay": np.clip((pays["effective_date"].to_numpy() - invoice["due_date"].to_numpy())
+                         // np.timedelta64(1, "D"), GRID_MIN, GRID_MAX),
+    })
     # Recent behaviour speaks louder: a payment's weight halves every `half_life_days`.
-    recency = 0.5 ** ((d - hist["effective_date"]).dt.days / half_life_days)
-    hist["weight"] = (hist["amount"] / hist["amount_invoice"]).clip(0, 1) * recency
-    disputed = inputs.disputes[inputs.disputes["disputed_on_date"] <= d]["invoice_id"]
-    hist["is_disputed"] = hist["invoice_id"].isin(disputed)
-    return _segment_keys(hist.rename(columns={"amount": "paid", "amount_invoice": "amount"}), inputs.customers)
+    recency = 0.5 ** (((d - pays["effective_date"]).dt.days.to_numpy()) / half_life_days)
+    hist["weight"] = np.clip(pays["amount"].to_numpy() / invoice["amount"].to_numpy(), 0, 1) * recency
+    disputed = np.zeros(len(inputs.invoices), dtype=bool)
+    known = inputs.disputes[(inputs.disputes["disputed_on_date"] <= d) & (inputs.disputes["_inv"] >= 0)]
+    disputed[known["_inv"].to_numpy()] = True
+    hist["is_disputed"] = disputed[hist["_inv"].to_numpy()]
+    hist["segment"] = _segments(invoice)
+    return hist
 
 
-def _cumulative(groups: pd.Series, delays: pd.Series, weights: pd.Series) -> tuple[dict, np.ndarray]:
-    """Per group, the cumulative distribution of delays on the day grid (each row ends at 1).
+def _cumulative(groups: np.ndarray, size_groups: int, delays: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per group code 0..size_groups-1, the cumulative distribution of delays on the day grid.
 
-    One extra last row stands for "no history": all ones, so nothing is left to pay after
-    any age and such a row contributes no mass to a mixture.
+    A group without history gets a row of ones ("no history"): nothing is left to pay after
+    any age, so such a row contributes no mass to a mixture.
     """
-    codes, uniques = pd.factorize(groups)
     size = GRID_MAX - GRID_MIN + 1
-    hist = np.zeros((len(uniques) + 1, size))
-    np.add.at(hist, (codes, delays.to_numpy() - GRID_MIN), weights.to_numpy())
+    hist = np.bincount(groups * size + (delays - GRID_MIN), weights=weights,
+                       minlength=size_groups * size).reshape(size_groups, size)
     totals = hist.sum(axis=1, keepdims=True)
     cum = np.cumsum(hist, axis=1) / np.where(totals > 0, totals, 1)
     cum[totals[:, 0] <= 0] = 1.0
-    return {key: i for i, key in enumerate(uniques)}, cum
+    return cum
 
 
 def _cdf_at(cum: np.ndarray, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -145,8 +187,7 @@ def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: Foreca
                        open_invoices: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """(open invoices, probabilities n x (weeks + 1)): columns are weeks 1..W, then 'later'."""
     weeks = settings.weeks
-    open_inv = _segment_keys(open_invoices if open_invoices is not None else open_invoices_at(inputs, d),
-                             inputs.customers)
+    open_inv = open_invoices if open_invoices is not None else open_invoices_at(inputs, d)
     n = len(open_inv)
     if n == 0:
         return open_inv, np.zeros((0, weeks + 1))
@@ -166,17 +207,20 @@ def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: Foreca
     # of the customer's and segment's, which describe an undisputed invoice.
     disp_hist = hist[hist["is_disputed"]]
     hist = hist[~hist["is_disputed"]]
-    cust_index, cust_cum = _cumulative(hist["customer_id"], hist["delay"], hist["weight"])
-    seg_index, seg_cum = _cumulative(hist["segment"], hist["delay"], hist["weight"])
-    _, all_cum = _cumulative(pd.Series("all", index=hist.index), hist["delay"], hist["weight"])
-    _, disp_cum = _cumulative(pd.Series("disputed", index=disp_hist.index), disp_hist["delay"],
-                                       disp_hist["weight"])
-
-    empty_row_c, empty_row_s = len(cust_index), len(seg_index)
-    c_rows = open_inv["customer_id"].map(cust_index).fillna(empty_row_c).astype(int).to_numpy()
-    s_rows = open_inv["segment"].map(seg_index).fillna(empty_row_s).astype(int).to_numpy()
-    counts = hist.groupby("customer_id")["invoice_id"].nunique()
-    n_c = open_inv["customer_id"].map(counts).fillna(0).to_numpy()
+    delay, weight = hist["delay"].to_numpy(), hist["weight"].to_numpy()
+    customers = int(inputs.invoices["_cust"].max()) + 1 if len(inputs.invoices) else 0
+    c_rows = open_inv["_cust"].to_numpy()
+    s_rows = _segments(open_inv)
+    cust_cum = _cumulative(hist["_cust"].to_numpy(), customers, delay, weight)
+    seg_cum = _cumulative(hist["segment"].to_numpy(), int(max(s_rows.max(), hist["segment"].to_numpy().max(initial=0))) + 1,
+                          delay, weight)
+    all_cum = _cumulative(np.zeros(len(hist), dtype=np.int64), 1, delay, weight)
+    disp_cum = _cumulative(np.zeros(len(disp_hist), dtype=np.int64), 1, disp_hist["delay"].to_numpy(),
+                           disp_hist["weight"].to_numpy())
+    # How many invoices of its own a customer's history holds: the weight of its own pattern.
+    paid_invoices = np.unique(hist["_inv"].to_numpy())
+    counts = np.bincount(inputs.invoices["_cust"].to_numpy()[paid_invoices], minlength=customers)
+    n_c = counts[c_rows]
     w_c = n_c / (n_c + settings.shrinkage)
 
     p_cust, r_cust = conditional(cust_cum, c_rows)
@@ -198,7 +242,7 @@ def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: Foreca
     probs[nothing, 0] = 1.0
 
     disputed_now = inputs.disputes[inputs.disputes["disputed_on_date"] <= d]["invoice_id"]
-    is_disputed = open_inv["invoice_id"].isin(disputed_now).to_numpy()
+    is_disputed = open_inv["invoice_id"].isin(disputed_now).to_numpy()  # a few open rows: a text lookup is fine
     if is_disputed.any() and len(disp_hist) >= 10:
         p_disp, r_disp = conditional(disp_cum, np.zeros(n, dtype=int))
         ok = is_disputed & (np.nan_to_num(r_disp) > 1e-9)
