@@ -98,7 +98,7 @@ def _verdict(config: ArchaseConfig, run_id: str) -> Verdict | None:
     """The gate's verdict for this run, or None when the run stopped before the gate."""
     if not Path(config.warehouse).exists():
         return None
-    with connect(config.warehouse, read_only=True) as con:
+    with connect(config.warehouse, read_only=True, memory_limit=config.duckdb_memory_limit) as con:
         latest = latest_verdict(con)
     if latest is None or latest["run_id"] != run_id:
         return None
@@ -109,7 +109,7 @@ def _verdict(config: ArchaseConfig, run_id: str) -> Verdict | None:
 def _exceptions(config: ArchaseConfig, as_json: bool) -> int:
     if not Path(config.warehouse).exists():
         raise KpiUnavailable(f"{config.warehouse}: no warehouse yet; run `archase run` first")
-    with connect(config.warehouse, read_only=True) as con:
+    with connect(config.warehouse, read_only=True, memory_limit=config.duckdb_memory_limit) as con:
         report = exceptions_report(con)
     print(json.dumps(report, indent=2, default=str) if as_json else format_exceptions(report))
     return 0
@@ -139,7 +139,7 @@ def _forecast(config: ArchaseConfig, as_of: dt.date, weeks: int, as_json: bool) 
 
     if not Path(config.warehouse).exists():
         raise KpiUnavailable(f"{config.warehouse}: no warehouse yet; run `archase run` first")
-    with connect(config.warehouse, read_only=True) as con:
+    with connect(config.warehouse, read_only=True, memory_limit=config.duckdb_memory_limit) as con:
         inputs = load_inputs(con)
     weekly, _ = forecast(inputs, as_of, ForecastSettings(weeks=weeks), config.reporting_currency)
     payload = forecast_json(weekly, as_of, config.reporting_currency, weeks)

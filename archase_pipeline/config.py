@@ -178,6 +178,9 @@ class ArchaseConfig(_Strict):
     kpi: KpiSettings = KpiSettings()
     quality: QualitySettings = QualitySettings()
     dbt_threads: int = Field(default=2, ge=1)
+    duckdb_memory_limit: str = Field(
+        default="4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB's memory limit for archase and for dbt; beyond it DuckDB spills to disk")
     source_file: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

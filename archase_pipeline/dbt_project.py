@@ -54,6 +54,7 @@ def dbt_environment(config: ArchaseConfig) -> dict[str, str]:
     return {
         "ARCHASE_WAREHOUSE": os.fspath(config.warehouse.resolve()),
         "ARCHASE_DBT_THREADS": str(config.dbt_threads),
+        "ARCHASE_DUCKDB_MEMORY": config.duckdb_memory_limit,
     }
 
 

@@ -159,28 +159,52 @@ def _history(inputs: ForecastInputs, d: pd.Timestamp, half_life_days: float) -> 
     return hist
 
 
-def _cumulative(groups: np.ndarray, size_groups: int, delays: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Per group code 0..size_groups-1, the cumulative distribution of delays on the day grid.
+class _DelayCdf:
+    """Per group, the weighted cumulative distribution of payment delays, kept sparse.
 
-    A group without history gets a row of ones ("no history"): nothing is left to pay after
-    any age, so such a row contributes no mass to a mixture.
+    The payments sorted by (group, delay) with running weights: the CDF of group g at delay
+    x is a binary search, so memory grows with the payments, not groups x the day grid (at
+    400,000 customers a dense grid took 2.7 GB an array). A group without history reads as
+    1 everywhere ("no history": nothing is left to pay after any age, so such a group adds
+    no mass to a mixture).
     """
-    size = GRID_MAX - GRID_MIN + 1
-    hist = np.bincount(groups * size + (delays - GRID_MIN), weights=weights,
-                       minlength=size_groups * size).reshape(size_groups, size)
-    totals = hist.sum(axis=1, keepdims=True)
-    cum = np.cumsum(hist, axis=1) / np.where(totals > 0, totals, 1)
-    cum[totals[:, 0] <= 0] = 1.0
-    return cum
 
+    _SPAN = GRID_MAX - GRID_MIN + 2  # the grid's days, and one below it
 
-def _cdf_at(cum: np.ndarray, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """cum[row] evaluated at delay x (0 below the grid, 1 above it)."""
-    idx = np.clip(x - GRID_MIN, -1, GRID_MAX - GRID_MIN)
-    values = cum[rows[:, None], np.clip(idx, 0, None)]
-    # A cumulative row is non-decreasing: it starts at 1 only for the "no history" row.
-    empty = cum[rows, 0] >= 1.0
-    return np.where((idx < 0) & ~empty[:, None], 0.0, values)
+    def __init__(self, groups: np.ndarray, delays: np.ndarray, weights: np.ndarray, size_groups: int):
+        order = np.lexsort((delays, groups))
+        groups, delays, weights = groups[order], delays[order], weights[order]
+        self.keys = groups.astype(np.int64) * self._SPAN + (delays - GRID_MIN + 1)
+        self.starts = np.searchsorted(groups, np.arange(size_groups), side="left")
+        ends = np.append(self.starts[1:], len(weights))
+        # Running weight within each group: the overall running sum less what came before the
+        # group. A group's total is its own last running value, so its CDF reaches exactly 1.
+        if len(weights):
+            overall = np.cumsum(weights)
+            before = np.where(self.starts > 0, overall[np.maximum(self.starts - 1, 0)], 0.0)
+            self.running = overall - np.repeat(before, ends - self.starts)
+            last = self.running[np.maximum(ends - 1, 0)]
+        else:
+            self.running, last = np.zeros(0), np.zeros(size_groups)
+        self.totals = np.where(ends > self.starts, last, 0.0)
+
+    def at(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The CDF of group `rows[i]` at delays `x[i, j]` (0 below the grid, 1 above it).
+
+        A row of -1 (a group the history cannot name) reads as no history."""
+        if not len(self.running):
+            return np.ones(x.shape)
+        unknown = rows < 0
+        rows = np.where(unknown, 0, rows)
+        offset = np.clip(x - GRID_MIN + 1, 0, self._SPAN - 1)
+        keys = rows[:, None].astype(np.int64) * self._SPAN + offset
+        position = np.searchsorted(self.keys, keys, side="right")  # payments of earlier groups, and ours <= x
+        first = self.starts[rows][:, None]
+        total = self.totals[rows][:, None]
+        weight = np.where(position > first, self.running[np.maximum(position - 1, 0)], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cdf = np.where(total > 0, weight / np.where(total > 0, total, 1.0), 1.0)
+        return np.where(unknown[:, None], 1.0, cdf)
 
 
 def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: ForecastSettings,
@@ -195,8 +219,8 @@ def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: Foreca
     age = (d - open_inv["due_date"]).dt.days.to_numpy()  # a: unpaid after `a` days past due
     edges = age[:, None] + 7 * np.arange(weeks + 1)[None, :]  # a, a+7, ..., a+7W
 
-    def conditional(cum, rows):
-        at = _cdf_at(cum, rows, edges)
+    def conditional(cdf: _DelayCdf, rows):
+        at = cdf.at(rows, edges)
         remaining = 1.0 - at[:, :1]
         with np.errstate(invalid="ignore", divide="ignore"):
             probs = np.diff(at, axis=1) / remaining
@@ -211,12 +235,12 @@ def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: Foreca
     customers = int(inputs.invoices["_cust"].max()) + 1 if len(inputs.invoices) else 0
     c_rows = open_inv["_cust"].to_numpy()
     s_rows = _segments(open_inv)
-    cust_cum = _cumulative(hist["_cust"].to_numpy(), customers, delay, weight)
-    seg_cum = _cumulative(hist["segment"].to_numpy(), int(max(s_rows.max(), hist["segment"].to_numpy().max(initial=0))) + 1,
-                          delay, weight)
-    all_cum = _cumulative(np.zeros(len(hist), dtype=np.int64), 1, delay, weight)
-    disp_cum = _cumulative(np.zeros(len(disp_hist), dtype=np.int64), 1, disp_hist["delay"].to_numpy(),
-                           disp_hist["weight"].to_numpy())
+    cust_cum = _DelayCdf(hist["_cust"].to_numpy(), delay, weight, customers)
+    seg_cum = _DelayCdf(hist["segment"].to_numpy(), delay, weight,
+                        int(max(s_rows.max(), hist["segment"].to_numpy().max(initial=0))) + 1)
+    all_cum = _DelayCdf(np.zeros(len(hist), dtype=np.int64), delay, weight, 1)
+    disp_cum = _DelayCdf(np.zeros(len(disp_hist), dtype=np.int64), disp_hist["delay"].to_numpy(),
+                         disp_hist["weight"].to_numpy(), 1)
     # How many invoices of its own a customer's history holds: the weight of its own pattern.
     paid_invoices = np.unique(hist["_inv"].to_numpy())
     counts = np.bincount(inputs.invoices["_cust"].to_numpy()[paid_invoices], minlength=customers)

@@ -14,10 +14,10 @@ import pandas as pd
 
 from archase_pipeline.audit import CheckRecord, record_source_total
 from archase_pipeline.config import ArchaseConfig, FileArSource
-from archase_pipeline.intake import KEYS, QUARANTINE_COLUMNS, check_table, discard_working_tables, prepare_ledger
+from archase_pipeline.intake import (KEYS, QUARANTINE_COLUMNS, check_table, discard_working_tables, drop_source_text,
+                                     latest_source_update, prepare_ledger, source_open_totals)
 from archase_pipeline.quality import batch_checks, freshness_check
 from archase_pipeline.sources import ar_demo, ar_file, crm_demo, maildir
-from archase_pipeline.sources.text_tables import register_frame
 from archase_pipeline.warehouse import LoadStats, merge_relation, merge_rows, table_exists
 
 CRM_COLUMNS = {
@@ -56,6 +56,7 @@ def load_ledger(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id:
         reporting_currency=config.reporting_currency,
         known_rates=set(config.fx_rates),
     )
+    drop_source_text(con)
     stats = {
         table: merge_relation(con, table, relation, KEYS[table], source=source, batch_id=batch_id)
         for table, relation in result.tables.items()
@@ -64,13 +65,14 @@ def load_ledger(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id:
                                           quarantined_at=pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     replace_quarantine(con, source, quarantine)
 
-    last_update = _source_last_update(con, config, views)
+    last_update = _source_last_update(con, config)
     checks = [record for table in ("ar_customers", "ar_invoices", "ar_settlements", "fx_rates")
               for record in batch_checks(table, result.outcomes, result.rows_read.get(table, 0),
                                          config.quality.max_quarantined_share)]
     checks.append(freshness_check(last_update, config.reference_time, config.quality.payment_data_max_age_hours))
     as_of, report_total, basis = _source_open_total(config)
-    total, quarantined_open = open_totals_from_text(con, views, date_format, as_of, config)
+    total, quarantined_open = source_open_totals(con, as_of, {**config.fx_rates, config.reporting_currency: 1.0},
+                                                 config.reporting_currency)
     record_source_total(con, source, batch_id, as_of, report_total if report_total is not None else total,
                         quarantined_open, basis)
     loaded = con.execute(f"select coalesce(sum(amount), 0) from {result.tables['ar_invoices']}").fetchone()[0]
@@ -86,16 +88,11 @@ def load_ledger(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id:
     )
 
 
-def _source_last_update(con: duckdb.DuckDBPyConnection, config: ArchaseConfig,
-                        views: dict[str, str | None]) -> dt.datetime | None:
+def _source_last_update(con: duckdb.DuckDBPyConnection, config: ArchaseConfig) -> dt.datetime | None:
     """The source's own last change: the export file's time, or the ledger's latest updated_at."""
     if isinstance(config.sources.ar, FileArSource):
         return dt.datetime.fromtimestamp(config.sources.ar.path.stat().st_mtime, dt.UTC)
-    latest = con.execute(
-        "select timezone('UTC', max(try_cast(source_updated_at as timestamptz))) from ("
-        f"select source_updated_at from {views['invoices']} union all "
-        f"select source_updated_at from {views['settlements']})").fetchone()[0]
-    return None if latest is None else latest.replace(tzinfo=dt.UTC)
+    return latest_source_update(con)
 
 
 def _source_open_total(config: ArchaseConfig) -> tuple[dt.date, float | None, str]:
@@ -106,46 +103,6 @@ def _source_open_total(config: ArchaseConfig) -> tuple[dt.date, float | None, st
         return dt.date.fromisoformat(str(frame["as_of"].iloc[0])), float(frame["open_amount_reporting"].sum()), \
             "aged receivables report"
     return config.run_date, None, "export's own rows"
-
-
-def open_totals_from_text(con: duckdb.DuckDBPyConnection, views: dict[str, str | None], date_format: str,
-                          as_of: dt.date, config: ArchaseConfig) -> tuple[float, float]:
-    """(open total, of which on quarantined rows) at `as_of` in reporting currency, read leniently.
-
-    This is the source's own view (every export row, valid or not), computed from the text
-    apart from the marts so that the two can be reconciled. Quarantined rows are the ones
-    the latest intake failed (`_intake_failures`).
-    """
-    rates = {**config.fx_rates, config.reporting_currency: 1.0}
-    register_frame(con, "_static_rates", pd.DataFrame({"currency": list(rates), "rate": list(rates.values())}))
-    fmt = "'" + date_format.replace("'", "''") + "'"
-    total, quarantined = con.execute(f"""
-        with paid as (
-            select invoice_id, sum(try_cast(replace(amount, ',', '') as double)) as settled
-            from {views['settlements']}
-            where try_strptime(settlement_date, {fmt}) <= ?
-              and coalesce(lower(status), 'active') = 'active'
-            group by invoice_id
-        ),
-        rows as (
-            select i._row,
-                   (try_cast(replace(i.amount, ',', '') as double) - coalesce(p.settled, 0))
-                     * coalesce(try_cast(i.fx_rate as double), r.rate) as outstanding,
-                   try_cast(replace(i.amount, ',', '') as double) as amount,
-                   try_strptime(i.issue_date, {fmt}) as issued,
-                   coalesce(lower(i.status), 'authorised') as status
-            from {views['invoices']} i
-            left join paid p on p.invoice_id = i.invoice_id
-            left join _static_rates r on r.currency = coalesce(upper(i.currency), ?)
-        )
-        select coalesce(sum(outstanding), 0),
-               coalesce(sum(outstanding) filter (where _row in (
-                   select row_id from _intake_failures where table_name = 'ar_invoices')), 0)
-        from rows
-        where issued <= ? and status not in ('voided', 'deleted', 'draft') and amount > 0 and outstanding > 0.005
-    """, [as_of, config.reporting_currency, as_of]).fetchone()
-    con.execute("drop table _static_rates")
-    return float(total), float(quarantined)
 
 
 def replace_quarantine(con: duckdb.DuckDBPyConnection, source: str, quarantine: pd.DataFrame) -> None:

@@ -90,36 +90,37 @@ class Intake:
                   parents: dict[str, tuple[str, str]] | None = None) -> str:
         """`_typed_<table>`: the view's rows typed, with key flags and a content hash; failures recorded.
 
-        One pass over the rows: dates, numbers and codes typed; `_key_unique`; for each
+        One pass over the rows: dates, numbers and codes typed (the text of each typed column
+        kept as `_text_<column>`, for reasons and the quarantine); `_key_unique`; for each
         (flag → (column, parent's valid rows)) whether the parent is loaded; `_content_hash`
-        of everything the suite sees.
+        of everything the suite sees. After it the view's text is not needed any more.
         """
         dates, lower = dates or {}, lower or {}
         self.views[table] = view
-        self.rows_read[table] = row_count(self.con, view)
-        selected = []
+        typed = {}
         for column in table_columns(self.con, view):
-            c = quoted(column)
+            c = f"t.{quoted(column)}"
             if column in dates:
-                selected.append(f"cast(try_strptime({c}, {_literal(dates[column])}) as date) as {c}")
+                typed[column] = f"cast(try_strptime({c}, {_literal(dates[column])}) as date)"
             elif column in numbers:
-                selected.append(f"try_cast(replace({c}, ',', '') as double) as {c}")
+                typed[column] = f"try_cast(replace({c}, ',', '') as double)"
             elif column in lower:
                 default = "null" if lower[column] is None else _literal(lower[column])
-                selected.append(f"coalesce(lower({c}), {default}) as {c}")
+                typed[column] = f"coalesce(lower({c}), {default})"
             elif column in upper:
-                selected.append(f"upper({c}) as {c}")
+                typed[column] = f"upper({c})"
             else:
-                selected.append(c)
-            if column in dates or column in numbers:
-                selected.append(f"{c} as {quoted('_text_' + column)}")
-        checked = [quoted(c) for c in table_columns(self.con, view) if not c.startswith("_")]
-        flags = self._key_flags(table, parents or {})
-        checked += [name for _, name in flags]
+                typed[column] = c
+        selected = [f"{sql} as {quoted(column)}" for column, sql in typed.items()]
+        selected += [f"t.{quoted(column)} as {quoted('_text_' + column)}" for column, sql in typed.items()
+                     if sql != f"t.{quoted(column)}"]
+        flags = self._key_flags(table, typed, parents or {})
+        checked = [quoted(c) for c in typed if not c.startswith("_")] + [name for _, name in flags]
         self.con.execute(
             f"create or replace temp table _typed_{table} as select *, hash({', '.join(checked)}) as _content_hash "
             f"from (select {', '.join(selected)}, {', '.join(f'{sql} as {name}' for sql, name in flags)} "
-            f"from {view} t {self._parent_joins(parents or {})})")
+            f"from {view} t {self._key_joins(table, typed, view, parents or {})})")
+        self.rows_read[table] = row_count(self.con, f"_typed_{table}")
         self.fail_where(table, "_bad_bytes", "text_is_utf8",
                         _literal("the line has bytes that are not UTF-8; save the export as UTF-8 and reload"))
         for column, date_format in dates.items():
@@ -143,21 +144,25 @@ class Intake:
 
     # -- gate 2: keys --------------------------------------------------------------------------
     @staticmethod
-    def _key_flags(table: str, parents: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+    def _key_flags(table: str, typed: dict[str, str], parents: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
         """(SQL, name) of `_key_unique` and of each parent flag."""
-        keys = KEYS[table]
-        nulls = " or ".join(f"t.{quoted(k)} is null" for k in keys)
-        partition = ", ".join(f"t.{quoted(k)}" for k in keys)
-        flags = [(f"({nulls}) or count(*) over (partition by {partition}) = 1", "_key_unique")]
+        nulls = " or ".join(f"{typed[k]} is null" for k in KEYS[table])
+        flags = [(f"({nulls}) or _dup._k0 is null", "_key_unique")]
         for index, (flag, (column, _)) in enumerate(parents.items()):
-            flags.append((f"t.{quoted(column)} is null or p{index}._k is not null", flag))
+            flags.append((f"{typed[column]} is null or p{index}._k is not null", flag))
         return flags
 
     @staticmethod
-    def _parent_joins(parents: dict[str, tuple[str, str]]) -> str:
-        return " ".join(f"left join (select distinct {quoted(column)} as _k from {parent}) p{index} "
-                        f"on p{index}._k = t.{quoted(column)}"
-                        for index, (column, parent) in enumerate(parents.values()))
+    def _key_joins(table: str, typed: dict[str, str], view: str, parents: dict[str, tuple[str, str]]) -> str:
+        """The keys seen on more than one row (a hash aggregate, then a join with those few), and the parents."""
+        keys = [typed[k] for k in KEYS[table]]
+        grouped = ", ".join(f"{sql} as _k{i}" for i, sql in enumerate(keys))
+        joins = [f"left join (select {grouped} from {view} t group by all having count(*) > 1) _dup on "
+                 + " and ".join(f"_dup._k{i} = {sql}" for i, sql in enumerate(keys))]
+        for index, (column, parent) in enumerate(parents.values()):
+            joins.append(f"left join (select distinct {quoted(column)} as _k from {parent}) p{index} "
+                         f"on p{index}._k = {typed[column]}")
+        return " ".join(joins)
 
     # -- gate 3: the suite, on bounded chunks --------------------------------------------------
     def apply_suite(self, table: str, parameters: dict | None = None, widening_date: str | None = None) -> None:
@@ -202,10 +207,15 @@ class Intake:
         if len(failures):
             register_frame(self.con, "_new_failures", failures)
             self.con.execute("insert into _intake_failures select * from _new_failures")
-        # Remember what passes now, under the current bound, for the next load.
-        self.con.execute(f"delete from {VERDICTS} where table_name = ?", [table])
+        # Remember what passed now, under the current bound, for the next load; forget verdicts
+        # on rows the source no longer holds or given under another suite (the table stays the
+        # size of the source). A verdict carried over keeps its own, earlier, bound.
         self.con.execute(
-            f"insert into {VERDICTS} select distinct ?, t._content_hash, hash(?), cast(? as date) from _typed_{table} t "
+            f"delete from {VERDICTS} v where v.table_name = ? and (v.suite_hash <> hash(?) or not exists "
+            f"(select 1 from _typed_{table} t where t._content_hash = v.content_hash))", [table, suite_key])
+        self.con.execute(
+            f"insert into {VERDICTS} select distinct ?, t._content_hash, hash(?), cast(? as date) "
+            f"from _typed_{table} t semi join _to_validate v on v._row = t._row "
             f"where not exists (select 1 from _intake_failures f where f.table_name = ? and f.row_id = t._row)",
             [table, suite_key, bound, table])
 
@@ -229,16 +239,19 @@ class Intake:
     def quarantine(self) -> pd.DataFrame:
         """Each failure with its row as the source wrote it (long values cut), file and line."""
         parts = []
-        for table, view in self.views.items():
-            columns = [c for c in table_columns(self.con, view) if not c.startswith("_")]
-            cut = ", ".join(f"{quoted(c)} := case when length(cast({quoted(c)} as varchar)) > {RECORD_VALUE_CHARS} "
-                            f"then left(cast({quoted(c)} as varchar), {RECORD_VALUE_CHARS}) || '…' "
-                            f"else cast({quoted(c)} as varchar) end" for c in columns)
+        for table in self.views:
+            columns = [c for c in table_columns(self.con, self.views[table]) if not c.startswith("_")]
+            present = set(table_columns(self.con, f"_typed_{table}"))
+            # The source's own text where the column was typed, so the record shows what to fix.
+            text = {c: quoted(f"_text_{c}") if f"_text_{c}" in present else quoted(c) for c in columns}
+            cut = ", ".join(f"{quoted(c)} := case when length(cast({t} as varchar)) > {RECORD_VALUE_CHARS} "
+                            f"then left(cast({t} as varchar), {RECORD_VALUE_CHARS}) || '…' "
+                            f"else cast({t} as varchar) end" for c, t in text.items())
             frame = self.con.execute(
                 f"select f.table_name, t._source_file as source_file, t._source_line as source_line, "
-                f"left(cast(t.{quoted(KEYS[table][0])} as varchar), 200) as record_key, f.rule, f.reason, "
+                f"left(cast(t.{text[KEYS[table][0]]} as varchar), 200) as record_key, f.rule, f.reason, "
                 f"struct_pack({cut}) as _record "
-                f"from _intake_failures f join {view} t on t._row = f.row_id where f.table_name = ? "
+                f"from _intake_failures f join _typed_{table} t on t._row = f.row_id where f.table_name = ? "
                 f"order by t._row, f.rule", [table]).df()
             if len(frame):
                 frame["record"] = [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False,
@@ -255,10 +268,60 @@ class Intake:
                             rows_read=self.rows_read, rows_validated=self.rows_validated)
 
 
+def source_open_totals(con: duckdb.DuckDBPyConnection, as_of: dt.date, rates: dict[str, float],
+                       reporting_currency: str) -> tuple[float, float]:
+    """(open total, of which on quarantined rows) at `as_of` in reporting currency, over every row read.
+
+    The source's own view, valid rows or not, computed from intake's typed working tables
+    apart from the marts so that the two can be reconciled: an amount that did not type
+    counts as nothing, a missing rate as the config's static one.
+    """
+    register_frame(con, "_static_rates", pd.DataFrame({"currency": list(rates), "rate": list(rates.values())}))
+    total, quarantined = con.execute("""
+        with paid as (
+            select invoice_id, sum(amount) as settled
+            from _typed_ar_settlements
+            where settlement_date <= ? and status = 'active'
+            group by invoice_id
+        ),
+        rows as (
+            select i._row, i.amount, i.issue_date, i.status,
+                   (i.amount - coalesce(p.settled, 0)) * coalesce(i.fx_rate, r.rate) as outstanding
+            from _typed_ar_invoices i
+            left join paid p on p.invoice_id = i.invoice_id
+            left join _static_rates r on r.currency = coalesce(i.currency, ?)
+        )
+        select coalesce(sum(outstanding), 0),
+               coalesce(sum(outstanding) filter (where _row in (
+                   select row_id from _intake_failures where table_name = 'ar_invoices')), 0)
+        from rows
+        where issue_date <= ? and status not in ('voided', 'deleted', 'draft') and amount > 0 and outstanding > 0.005
+    """, [as_of, reporting_currency, as_of]).fetchone()
+    con.execute("drop table _static_rates")
+    return float(total), float(quarantined)
+
+
+def latest_source_update(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """The latest `source_updated_at` of the invoices and settlements read (UTC), if the source gives one."""
+    latest = con.execute(
+        "select timezone('UTC', max(try_cast(source_updated_at as timestamptz))) from ("
+        "select source_updated_at from _typed_ar_invoices union all "
+        "select source_updated_at from _typed_ar_settlements)").fetchone()[0]
+    return None if latest is None else latest.replace(tzinfo=dt.UTC)
+
+
+def drop_source_text(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the text of the files read once every table is typed (a 10M-row export is gigabytes)."""
+    _drop_temporary(con, ("_file_",))
+
+
 def discard_working_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the text tables and intake's working tables, once the valid rows are merged into `raw`."""
-    prefixes = ("_valid_", "_typed_", "_to_validate", "_intake_failures", "_new_failures", "_frame_",
-                "_file_", "_text_", "_demo_", "_export", "_crm_")
+    _drop_temporary(con, ("_valid_", "_typed_", "_to_validate", "_intake_failures", "_new_failures", "_frame_",
+                          "_file_", "_text_", "_demo_", "_export", "_crm_"))
+
+
+def _drop_temporary(con: duckdb.DuckDBPyConnection, prefixes: tuple[str, ...]) -> None:
     for kind in ("view", "table"):
         names = con.execute(f"select {kind}_name from duckdb_{kind}s() where temporary").fetchall()
         for (name,) in names:

@@ -22,13 +22,21 @@ import pandas as pd
 
 
 
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
 @contextlib.contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection that is always closed: dbt runs in another process and needs the file lock."""
+def connect(path: Path, read_only: bool = False,
+            memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection that is always closed: dbt runs in another process and needs the file lock.
+
+    DuckDB's own default is 80% of the machine's memory; a bounded limit makes a large load
+    spill to disk instead of taking the machine (`duckdb_memory_limit` in the config).
+    """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
     try:
         yield con
     finally:
@@ -87,57 +95,68 @@ def merge_relation(
     full_snapshot: bool = True,
     loaded_at: dt.datetime | None = None,
 ) -> LoadStats:
-    """Bring `raw.<table>` in line with the table or view `relation`, touching only rows that changed."""
-    loaded_at = loaded_at or dt.datetime.now(dt.UTC)
+    """Bring `raw.<table>` in line with the table or view `relation`, touching only rows that changed.
+
+    One narrow comparison (keys and row hashes only) finds what was inserted, changed or
+    removed; only those rows are then written, so a day that changed 1% writes 1%.
+    """
+    loaded_at = (loaded_at or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     con.execute("create schema if not exists raw")
     # The row's content hash is DuckDB's, computed column-wise in SQL: pandas' hashing of text
     # columns cost 8 s a million rows. (A DuckDB upgrade that changes hash() rewrites each row once.)
-    columns = ", ".join(f'"{row[0]}"' for row in con.execute(f"describe {relation}").fetchall())
+    columns = ", ".join(_quoted(row[0]) for row in con.execute(f"describe {relation}").fetchall())
     con.execute(
-        f"create or replace temp table _batch as select *, hash({columns}) as _row_hash, "
-        "cast(? as varchar) as _source, cast(? as varchar) as _batch_id, cast(? as timestamp) as _loaded_at "
-        f"from {relation}",
-        [source, batch_id, loaded_at.replace(tzinfo=None)],
-    )
-    batch_rows = con.execute("select count(*) from _batch").fetchone()[0]
+        f"create or replace temp view _incoming as select *, hash({columns}) as _row_hash, "
+        f"{_literal(source)} as _source, {_literal(batch_id)} as _batch_id, "
+        f"cast({_literal(loaded_at.isoformat(sep=' '))} as timestamp) as _loaded_at from {relation}")
     try:
         target = f"raw.{table}"
-        exists = table_exists(con, "raw", table)
-        if exists:
+        batch_rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        if table_exists(con, "raw", table):
             current = [r[:2] for r in con.execute(f"describe {target}").fetchall()]
-            incoming = [r[:2] for r in con.execute("describe select * from _batch").fetchall()]
+            incoming = [r[:2] for r in con.execute("describe select * from _incoming").fetchall()]
             if current != incoming:
                 # The source's shape (columns or types) changed: the raw mirror is rebuilt from this batch.
                 con.execute(f"drop table {target}")
-                exists = 0
-        if not exists:
-            con.execute(f"create table {target} as select * from _batch")
+        if not table_exists(con, "raw", table):
+            con.execute(f"create table {target} as select * from _incoming")
             return LoadStats(table, batch_rows, 0, 0, 0)
 
         # Keys are never null here: the suites' `_present` rules quarantined such rows.
-        key_match = " and ".join(f"t.{k} = b.{k}" for k in keys)
-        unchanged = con.execute(
-            f"select count(*) from _batch b join {target} t on {key_match} and t._row_hash = b._row_hash"
-        ).fetchone()[0]
-        updated = con.execute(
-            f"select count(*) from _batch b join {target} t on {key_match} and t._row_hash <> b._row_hash"
-        ).fetchone()[0]
-        deleted = 0
-        if full_snapshot:
-            deleted = con.execute(
-                f"select count(*) from {target} t where not exists (select 1 from _batch b where {key_match})"
-            ).fetchone()[0]
-            con.execute(f"delete from {target} t where not exists (select 1 from _batch b where {key_match})")
+        key_list = ", ".join(_quoted(k) for k in keys)
+        first = _quoted(keys[0])
         con.execute(
-            f"delete from {target} t where exists "
-            f"(select 1 from _batch b where {key_match} and t._row_hash <> b._row_hash)"
-        )
-        con.execute(
-            f"insert into {target} select * from _batch b where not exists (select 1 from {target} t where {key_match})"
-        )
-        return LoadStats(table, batch_rows - unchanged - updated, updated, deleted, unchanged)
+            f"create or replace temp table _changes as "
+            "select " + ", ".join(f"coalesce(b.{_quoted(k)}, t.{_quoted(k)}) as {_quoted(k)}" for k in keys) + ", "
+            f"case when t.{first} is null then 'insert' when b.{first} is null then 'delete' else 'update' end "
+            f"as change "
+            f"from (select {key_list}, _row_hash from _incoming) b "
+            f"full join (select {key_list}, _row_hash from {target}) t on "
+            + " and ".join(f"b.{_quoted(k)} = t.{_quoted(k)}" for k in keys)
+            + f" where b.{first} is null or t.{first} is null or b._row_hash <> t._row_hash")
+        counts = dict(con.execute("select change, count(*) from _changes group by change").fetchall())
+        removed = ("update", "delete") if full_snapshot else ("update",)
+        match = " and ".join(f"c.{_quoted(k)} = x.{_quoted(k)}" for k in keys)
+        inserted, updated = counts.get("insert", 0), counts.get("update", 0)
+        deleted = counts.get("delete", 0) if full_snapshot else 0
+        if updated or deleted:
+            con.execute(f"delete from {target} x where exists (select 1 from _changes c where c.change in "
+                        f"({', '.join(map(_literal, removed))}) and {match})")
+        if inserted or updated:
+            con.execute(f"insert into {target} select * from _incoming x where exists "
+                        f"(select 1 from _changes c where c.change in ('insert', 'update') and {match})")
+        return LoadStats(table, inserted, updated, deleted, batch_rows - inserted - updated)
     finally:
-        con.execute("drop table if exists _batch")
+        con.execute("drop view if exists _incoming")
+        con.execute("drop table if exists _changes")
+
+
+def _quoted(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -93,7 +93,7 @@ def archase_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, a
     if broken:
         raise dg.Failure(description="dbt could not build: " + "; ".join(broken))
     checks = []
-    with connect(config.warehouse, read_only=True) as con:
+    with connect(config.warehouse, read_only=True, memory_limit=config.duckdb_memory_limit) as con:
         for event in events:
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
@@ -105,7 +105,7 @@ def archase_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, a
             elif isinstance(event, dg.AssetCheckResult):
                 checks.append(_check_record(event))
             yield event
-    with connect(config.warehouse) as con:
+    with connect(config.warehouse, memory_limit=config.duckdb_memory_limit) as con:
         record_checks(con, context.run_id, checks)
 
 

@@ -21,7 +21,7 @@ FORECAST_DEPS = [dg.AssetKey(["staging", "stg_ledger__invoices"]), dg.AssetKey([
 def cash_forecast(archase: ArchaseSettings) -> dg.MaterializeResult:
     """Expected cash per week for 13 weeks with P10/P50/P90, overall and by currency, tier and owner."""
     config = archase.load()
-    with connect(config.warehouse) as con:
+    with connect(config.warehouse, memory_limit=config.duckdb_memory_limit) as con:
         inputs = load_inputs(con)
         weekly, per_invoice = forecast(inputs, config.run_date, ForecastSettings(), config.reporting_currency)
         forecast_store.save_forecast(con, weekly, per_invoice, config.run_date)
@@ -43,7 +43,7 @@ def cash_forecast(archase: ArchaseSettings) -> dg.MaterializeResult:
 def forecast_backtest(archase: ArchaseSettings) -> dg.MaterializeResult:
     """At every month end, the 13-week forecast against what was collected, with two baselines."""
     config = archase.load()
-    with connect(config.warehouse) as con:
+    with connect(config.warehouse, memory_limit=config.duckdb_memory_limit) as con:
         inputs = load_inputs(con)
         results = backtest(inputs, config.run_date, ForecastSettings(draws=1))
         scores = accuracy(results) if len(results) else results

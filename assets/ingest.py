@@ -44,7 +44,7 @@ def ingest_ledger(context: dg.AssetExecutionContext, archase: ArchaseSettings):
     """Read the AR source (demo, file), check every row, load the valid ones, quarantine the rest."""
     config = archase.load()
     batch_id = new_batch_id()
-    with connect(config.warehouse) as con:
+    with connect(config.warehouse, memory_limit=config.duckdb_memory_limit) as con:
         load = ingest.load_ledger(con, config, batch_id)
         record_checks(con, context.run_id, load.checks)
     quarantine = load.quarantine
@@ -82,7 +82,7 @@ def ingest_ledger(context: dg.AssetExecutionContext, archase: ArchaseSettings):
 def ingest_crm(context: dg.AssetExecutionContext, archase: ArchaseSettings):
     """Read the CRM (demo, or none) into raw tables."""
     config = archase.load()
-    with connect(config.warehouse) as con:
+    with connect(config.warehouse, memory_limit=config.duckdb_memory_limit) as con:
         loads = ingest.load_crm(con, config, new_batch_id())
         record_checks(con, context.run_id, loads.checks)
     for table, table_stats in loads.stats.items():
@@ -102,7 +102,7 @@ def ingest_crm(context: dg.AssetExecutionContext, archase: ArchaseSettings):
 def ingest_mail(context: dg.AssetExecutionContext, archase: ArchaseSettings):
     """Read the mailbox (Maildir) and classify each reply: promise, dispute, remittance, ..."""
     config = archase.load()
-    with connect(config.warehouse) as con:
+    with connect(config.warehouse, memory_limit=config.duckdb_memory_limit) as con:
         loads = ingest.load_mail(con, config, new_batch_id())
         record_checks(con, context.run_id, loads.checks)
         intents = con.execute(

@@ -16,7 +16,7 @@ from assets.quality import GATE_KEY
 
 def _publish(archase: ArchaseSettings, tab: str, build) -> dg.MaterializeResult:
     config = archase.load()
-    with connect(config.warehouse, read_only=True) as con:
+    with connect(config.warehouse, read_only=True, memory_limit=config.duckdb_memory_limit) as con:
         frame = build(con)
     publish.publish_tab(config, tab, frame)
     return dg.MaterializeResult(metadata={

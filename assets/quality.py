@@ -46,7 +46,7 @@ def _open_ar_on(con, day) -> float | None:
 def quality_gate(context: dg.AssetExecutionContext, archase: ArchaseSettings):
     """Decide whether today's data may be published, and say why in the Exceptions tab."""
     config = archase.load()
-    with connect(config.warehouse) as con:
+    with connect(config.warehouse, memory_limit=config.duckdb_memory_limit) as con:
         total = latest_source_total(con)
         reconciliation = reconciliation_check(
             total, _open_ar_on(con, total["as_of_date"]) if total else None,
