@@ -61,6 +61,8 @@ class ForecastInputs:
             by_id = pd.Index(self.invoices["invoice_id"])
             self.settlements = self.settlements.assign(_inv=by_id.get_indexer(self.settlements["invoice_id"]))
             self.disputes = self.disputes.assign(_inv=by_id.get_indexer(self.disputes["invoice_id"]))
+        if "_cust" in self.invoices.columns and "_segment_base" in self.invoices.columns:
+            return  # `load_inputs` had DuckDB code the customers and segments
         # A customer the CRM does not know is still its own customer: codes come from the ledger.
         codes, _ = pd.factorize(self.invoices["customer_id"])
         self.invoices["_cust"] = codes
@@ -75,13 +77,36 @@ class ForecastInputs:
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection) -> ForecastInputs:
-    """The inputs from the warehouse, with invoice positions (`_inv`) joined in DuckDB."""
+    """The inputs from the warehouse, coded in DuckDB: invoice positions (`_inv`), customer codes
+    (`_cust`) and segment bases (`_segment_base`), as `ForecastInputs` would code them in pandas."""
     con.execute(
-        """
+        f"""
         create or replace temp table _forecast_invoices as
-        select row_number() over (order by invoice_id) - 1 as _pos, invoice_id, customer_id, issue_date, due_date,
-               invoice_amount as amount, fx_rate, currency
-        from intermediate.int_invoices_converted where is_receivable
+        with coded as (
+            select i.invoice_id, i.customer_id, i.issue_date, i.due_date, i.invoice_amount as amount, i.fx_rate,
+                   i.currency, coalesce(c.tier, 'standard') as tier, coalesce(c.country_code, '?') as country
+            from intermediate.int_invoices_converted i
+            left join marts.dim_customers c on c.customer_id = i.customer_id
+            where i.is_receivable
+        )
+        ,
+        -- Codes from small tables joined in, not windows over every invoice (each one a sort).
+        customer_codes as (
+            select customer_id, row_number() over (order by customer_id) - 1 as _cust
+            from (select distinct customer_id from coded)
+        ),
+        tier_codes as (select tier, row_number() over (order by tier) - 1 as code from (select distinct tier from coded)),
+        country_codes as (
+            select country, row_number() over (order by country) - 1 as code from (select distinct country from coded)
+        )
+        select row_number() over (order by invoice_id) - 1 as _pos, invoice_id, coded.customer_id, issue_date,
+               due_date, amount, fx_rate, currency, customer_codes._cust,
+               (tier_codes.code * (select count(*) from country_codes) + country_codes.code)
+                   * {len(VALUE_BANDS) + 1} as _segment_base
+        from coded
+        join customer_codes on customer_codes.customer_id is not distinct from coded.customer_id
+        join tier_codes using (tier)
+        join country_codes using (country)
         """)
     invoices = con.execute("select * exclude (_pos) from _forecast_invoices order by _pos").df()
     settlements = con.execute(
@@ -172,9 +197,9 @@ class _DelayCdf:
     _SPAN = GRID_MAX - GRID_MIN + 2  # the grid's days, and one below it
 
     def __init__(self, groups: np.ndarray, delays: np.ndarray, weights: np.ndarray, size_groups: int):
-        order = np.lexsort((delays, groups))
-        groups, delays, weights = groups[order], delays[order], weights[order]
-        self.keys = groups.astype(np.int64) * self._SPAN + (delays - GRID_MIN + 1)
+        keys = groups.astype(np.int64) * self._SPAN + (delays - GRID_MIN + 1)
+        order = np.argsort(keys, kind="stable")
+        self.keys, groups, weights = keys[order], groups[order], weights[order]
         self.starts = np.searchsorted(groups, np.arange(size_groups), side="left")
         ends = np.append(self.starts[1:], len(weights))
         # Running weight within each group: the overall running sum less what came before the
@@ -242,8 +267,9 @@ def week_probabilities(inputs: ForecastInputs, d: pd.Timestamp, settings: Foreca
     disp_cum = _DelayCdf(np.zeros(len(disp_hist), dtype=np.int64), disp_hist["delay"].to_numpy(),
                          disp_hist["weight"].to_numpy(), 1)
     # How many invoices of its own a customer's history holds: the weight of its own pattern.
-    paid_invoices = np.unique(hist["_inv"].to_numpy())
-    counts = np.bincount(inputs.invoices["_cust"].to_numpy()[paid_invoices], minlength=customers)
+    paid = np.zeros(len(inputs.invoices), dtype=bool)
+    paid[hist["_inv"].to_numpy()] = True  # a mask, not np.unique: no sort or hash of 10M positions
+    counts = np.bincount(inputs.invoices["_cust"].to_numpy()[paid], minlength=customers)
     n_c = counts[c_rows]
     w_c = n_c / (n_c + settings.shrinkage)
 
@@ -319,7 +345,26 @@ def _simulate(probs: np.ndarray, amounts: np.ndarray, groupings: list[tuple[np.n
 
     Every invoice's payment week is drawn once per draw and summed under every grouping, so
     the total, the currencies, the tiers and the owners come from the same simulated futures.
+    The draws are summed once, by the invoices' combination of groups (a few hundred at most
+    in practice), and each grouping's totals are added up from those combinations.
     """
+    if not len(probs):
+        return _draw_weekly_totals(probs, amounts, groupings, settings)
+    combos, combo_of = np.unique(np.stack([codes for codes, _ in groupings], axis=1), axis=0, return_inverse=True)
+    if len(combos) > 4096:  # so many combinations that summing per grouping directly is cheaper
+        return _draw_weekly_totals(probs, amounts, groupings, settings)
+    (by_combo,) = _draw_weekly_totals(probs, amounts, [(combo_of.ravel(), len(combos))], settings)
+    out = []
+    for j, (_, n) in enumerate(groupings):
+        totals = np.zeros((n, settings.draws, probs.shape[1]))
+        np.add.at(totals, combos[:, j], by_combo)
+        out.append(totals)
+    return out
+
+
+def _draw_weekly_totals(probs: np.ndarray, amounts: np.ndarray, groupings: list[tuple[np.ndarray, int]],
+                        settings: ForecastSettings) -> list[np.ndarray]:
+    """Weekly totals per group and draw for each grouping: every invoice's week drawn per draw."""
     rng = np.random.default_rng(settings.seed)
     cum = np.cumsum(probs, axis=1)
     cum[:, -1] = 1.0
@@ -329,11 +374,12 @@ def _simulate(probs: np.ndarray, amounts: np.ndarray, groupings: list[tuple[np.n
     for start in range(0, settings.draws, chunk):
         stop = min(start + chunk, settings.draws)
         u = rng.random((len(probs), stop - start))
-        week = np.zeros(u.shape, dtype=np.int64)
+        # A byte a draw (the passes below are memory-bound), unless the horizon is over 254 weeks.
+        week = np.zeros(u.shape, dtype=np.uint8 if bins < 256 else np.int64)
         for k in range(bins - 1):  # the week a draw falls in: how many cumulative edges it passes
             week += u > cum[:, k : k + 1]
         weights = np.broadcast_to(amounts[:, None], week.shape).ravel()
-        draw_week = (np.arange(start, stop)[None, :] * bins + week).ravel()
+        draw_week = (np.arange(start, stop)[None, :] * bins + week.astype(np.int64)).ravel()
         for (codes, _), out in zip(groupings, outs):
             # One flat index per (group, draw, week); bincount sums far faster than np.add.at.
             index = np.repeat(codes, stop - start) * (settings.draws * bins) + draw_week
