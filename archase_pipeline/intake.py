@@ -59,7 +59,8 @@ KEYS = {
 
 @dataclass
 class IntakeResult:
-    """Per raw table, the temp table of its valid rows; the quarantine; each rule's outcome."""
+    """Per raw table, the view of its valid rows (until `discard_working_tables`); the quarantine;
+    each rule's outcome; how many rows were read and how many the suite validated this time."""
 
     tables: dict[str, str]
     quarantine: pd.DataFrame
@@ -90,8 +91,8 @@ class Intake:
                   parents: dict[str, tuple[str, str]] | None = None) -> str:
         """`_typed_<table>`: the view's rows typed, with key flags and a content hash; failures recorded.
 
-        One pass over the rows: dates, numbers and codes typed (the text of each typed column
-        kept as `_text_<column>`, for reasons and the quarantine); `_key_unique`; for each
+        One pass over the rows: dates, numbers and codes typed (a date or number that did not
+        type keeps its text as `_text_<column>`, for the reason and the quarantine); `_key_unique`; for each
         (flag → (column, parent's valid rows)) whether the parent is loaded; `_content_hash`
         of everything the suite sees. After it the view's text is not needed any more.
         """
@@ -112,8 +113,10 @@ class Intake:
             else:
                 typed[column] = c
         selected = [f"{sql} as {quoted(column)}" for column, sql in typed.items()]
-        selected += [f"t.{quoted(column)} as {quoted('_text_' + column)}" for column, sql in typed.items()
-                     if sql != f"t.{quoted(column)}"]
+        # The text is kept only where it did not type: for the reason and the quarantine, without a
+        # second copy of every date and amount (at 10M rows that copy made DuckDB spill).
+        selected += [f"case when {typed[column]} is null then t.{quoted(column)} end as {quoted('_text_' + column)}"
+                     for column in (*dates, *numbers) if column in typed]
         flags = self._key_flags(table, typed, parents or {})
         checked = [quoted(c) for c in typed if not c.startswith("_")] + [name for _, name in flags]
         self.con.execute(
@@ -242,14 +245,15 @@ class Intake:
         for table in self.views:
             columns = [c for c in table_columns(self.con, self.views[table]) if not c.startswith("_")]
             present = set(table_columns(self.con, f"_typed_{table}"))
-            # The source's own text where the column was typed, so the record shows what to fix.
-            text = {c: quoted(f"_text_{c}") if f"_text_{c}" in present else quoted(c) for c in columns}
+            # The source's own text where a value did not type, so the record shows what to fix.
+            text = {c: f"coalesce(t.{quoted('_text_' + c)}, cast(t.{quoted(c)} as varchar))"
+                    if f"_text_{c}" in present else f"t.{quoted(c)}" for c in columns}
             cut = ", ".join(f"{quoted(c)} := case when length(cast({t} as varchar)) > {RECORD_VALUE_CHARS} "
                             f"then left(cast({t} as varchar), {RECORD_VALUE_CHARS}) || '…' "
                             f"else cast({t} as varchar) end" for c, t in text.items())
             frame = self.con.execute(
                 f"select f.table_name, t._source_file as source_file, t._source_line as source_line, "
-                f"left(cast(t.{text[KEYS[table][0]]} as varchar), 200) as record_key, f.rule, f.reason, "
+                f"left(cast({text[KEYS[table][0]]} as varchar), 200) as record_key, f.rule, f.reason, "
                 f"struct_pack({cut}) as _record "
                 f"from _intake_failures f join _typed_{table} t on t._row = f.row_id where f.table_name = ? "
                 f"order by t._row, f.rule", [table]).df()
