@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from archase_pipeline.sources.text_tables import quoted, register_frame, row_count, table_columns
+from archase_pipeline.sources.text_tables import register_frame, row_count, table_columns
+from archase_pipeline.warehouse import literal, quoted
 from expectations.suites import suite_document
 from expectations.validate import RuleOutcome, validate_batch
 
@@ -69,10 +70,6 @@ class IntakeResult:
     rows_validated: dict[str, int] = field(default_factory=dict)
 
 
-def _literal(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 class Intake:
     """The rows of one load on their way in; failures by row identity in `_intake_failures`."""
 
@@ -102,11 +99,11 @@ class Intake:
         for column in table_columns(self.con, view):
             c = f"t.{quoted(column)}"
             if column in dates:
-                typed[column] = f"cast(try_strptime({c}, {_literal(dates[column])}) as date)"
+                typed[column] = f"cast(try_strptime({c}, {literal(dates[column])}) as date)"
             elif column in numbers:
                 typed[column] = f"try_cast(replace({c}, ',', '') as double)"
             elif column in lower:
-                default = "null" if lower[column] is None else _literal(lower[column])
+                default = "null" if lower[column] is None else literal(lower[column])
                 typed[column] = f"coalesce(lower({c}), {default})"
             elif column in upper:
                 typed[column] = f"upper({c})"
@@ -125,7 +122,7 @@ class Intake:
             f"from {view} t {self._key_joins(table, typed, view, parents or {})})")
         self.rows_read[table] = row_count(self.con, f"_typed_{table}")
         self.fail_where(table, "_bad_bytes", "text_is_utf8",
-                        _literal("the line has bytes that are not UTF-8; save the export as UTF-8 and reload"))
+                        literal("the line has bytes that are not UTF-8; save the export as UTF-8 and reload"))
         for column, date_format in dates.items():
             self.fail_where(table, f"_text_{column} is not null and {column} is null", f"{column}_is_date",
                             f"'{column} ''' || left(_text_{column}, 40) || ''' is not a date in the format "
@@ -138,7 +135,7 @@ class Intake:
     def fail_where(self, table: str, condition: str, rule: str, reason_sql: str) -> None:
         """Record the typed rows meeting `condition` as failing `rule`, with a reason per row."""
         failing = self.con.execute(
-            f"insert into _intake_failures select {_literal(table)}, _row, {_literal(rule)}, {reason_sql} "
+            f"insert into _intake_failures select {literal(table)}, _row, {literal(rule)}, {reason_sql} "
             f"from _typed_{table} where {condition} returning row_id"
         ).fetchall()
         reason = self.con.execute(f"select {reason_sql} from _typed_{table} where {condition} limit 1").fetchone()
@@ -235,7 +232,7 @@ class Intake:
             selected += ", _source_file as source_file, _source_line as source_line"
         self.con.execute(
             f"create or replace temp view _valid_{table} as select {selected} from _typed_{table} t "
-            f"where not exists (select 1 from _intake_failures f where f.table_name = {_literal(table)} "
+            f"where not exists (select 1 from _intake_failures f where f.table_name = {literal(table)} "
             f"and f.row_id = t._row)")
         return f"_valid_{table}"
 

@@ -104,11 +104,11 @@ def merge_relation(
     con.execute("create schema if not exists raw")
     # The row's content hash is DuckDB's, computed column-wise in SQL: pandas' hashing of text
     # columns cost 8 s a million rows. (A DuckDB upgrade that changes hash() rewrites each row once.)
-    columns = ", ".join(_quoted(row[0]) for row in con.execute(f"describe {relation}").fetchall())
+    columns = ", ".join(quoted(row[0]) for row in con.execute(f"describe {relation}").fetchall())
     con.execute(
         f"create or replace temp view _incoming as select *, hash({columns}) as _row_hash, "
-        f"{_literal(source)} as _source, {_literal(batch_id)} as _batch_id, "
-        f"cast({_literal(loaded_at.isoformat(sep=' '))} as timestamp) as _loaded_at from {relation}")
+        f"{literal(source)} as _source, {literal(batch_id)} as _batch_id, "
+        f"cast({literal(loaded_at.isoformat(sep=' '))} as timestamp) as _loaded_at from {relation}")
     try:
         target = f"raw.{table}"
         batch_rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
@@ -123,25 +123,25 @@ def merge_relation(
             return LoadStats(table, batch_rows, 0, 0, 0)
 
         # Keys are never null here: the suites' `_present` rules quarantined such rows.
-        key_list = ", ".join(_quoted(k) for k in keys)
-        first = _quoted(keys[0])
+        key_list = ", ".join(quoted(k) for k in keys)
+        first = quoted(keys[0])
         con.execute(
             f"create or replace temp table _changes as "
-            "select " + ", ".join(f"coalesce(b.{_quoted(k)}, t.{_quoted(k)}) as {_quoted(k)}" for k in keys) + ", "
+            "select " + ", ".join(f"coalesce(b.{quoted(k)}, t.{quoted(k)}) as {quoted(k)}" for k in keys) + ", "
             f"case when t.{first} is null then 'insert' when b.{first} is null then 'delete' else 'update' end "
             f"as change "
             f"from (select {key_list}, _row_hash from _incoming) b "
             f"full join (select {key_list}, _row_hash from {target}) t on "
-            + " and ".join(f"b.{_quoted(k)} = t.{_quoted(k)}" for k in keys)
+            + " and ".join(f"b.{quoted(k)} = t.{quoted(k)}" for k in keys)
             + f" where b.{first} is null or t.{first} is null or b._row_hash <> t._row_hash")
         counts = dict(con.execute("select change, count(*) from _changes group by change").fetchall())
         removed = ("update", "delete") if full_snapshot else ("update",)
-        match = " and ".join(f"c.{_quoted(k)} = x.{_quoted(k)}" for k in keys)
+        match = " and ".join(f"c.{quoted(k)} = x.{quoted(k)}" for k in keys)
         inserted, updated = counts.get("insert", 0), counts.get("update", 0)
         deleted = counts.get("delete", 0) if full_snapshot else 0
         if updated or deleted:
             con.execute(f"delete from {target} x where exists (select 1 from _changes c where c.change in "
-                        f"({', '.join(map(_literal, removed))}) and {match})")
+                        f"({', '.join(map(literal, removed))}) and {match})")
         if inserted or updated:
             con.execute(f"insert into {target} select * from _incoming x where exists "
                         f"(select 1 from _changes c where c.change in ('insert', 'update') and {match})")
@@ -151,11 +151,13 @@ def merge_relation(
         con.execute("drop table if exists _changes")
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """An identifier quoted for DuckDB SQL (a column name from a user's export may hold anything)."""
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
+    """A text literal for DuckDB SQL, for statements that cannot take parameters (views, DDL)."""
     return "'" + str(text).replace("'", "''") + "'"
 
 

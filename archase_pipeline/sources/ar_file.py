@@ -10,7 +10,8 @@ import duckdb
 
 from archase_pipeline.config import FileArSource
 from archase_pipeline.sources.errors import SourceError
-from archase_pipeline.sources.text_tables import quoted, read_text_table, require_columns, row_count
+from archase_pipeline.sources.text_tables import read_text_table, require_columns, row_count
+from archase_pipeline.warehouse import literal, quoted
 
 SOURCE_NAME = "file"
 _META = "_row, _source_file, _source_line, _bad_bytes"
@@ -27,9 +28,6 @@ def read_file_ledger(con: duckdb.DuckDBPyConnection, source: FileArSource, encod
 
     def column(field: str) -> str:
         return quoted(mapping[field]) if field in mapping else "cast(null as varchar)"
-
-    def literal(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
 
     true_values = ", ".join(literal(v.lower()) for v in source.true_values) or "''"
     disputed = f"coalesce(lower({column('disputed')}) in ({true_values}), false)"

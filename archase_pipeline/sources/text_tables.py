@@ -20,13 +20,9 @@ import duckdb
 import pandas as pd
 
 from archase_pipeline.sources.errors import SourceError
+from archase_pipeline.warehouse import literal, quoted
 
 _BLOCK = 64 * 2**20
-
-
-def quoted(name: str) -> str:
-    """An identifier quoted for DuckDB SQL (a column name from a user's export may hold anything)."""
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 def read_text_table(con: duckdb.DuckDBPyConnection, path: Path, name: str, *, fmt: str = "csv",
@@ -45,10 +41,9 @@ def read_text_table(con: duckdb.DuckDBPyConnection, path: Path, name: str, *, fm
     stripped = ", ".join(f"nullif(trim({quoted(c)}), '') as {quoted(str(c).strip())}" for c in columns
                          if c != "_bad_bytes")
     bad = "_bad_bytes" if "_bad_bytes" in columns else "false"
-    source_file = "'" + str(path).replace("'", "''") + "'"
     con.execute(
         f"create or replace temp view {name} as select {stripped}, rowid as _row, "
-        f"{source_file} as _source_file, rowid + 2 as _source_line, {bad} as _bad_bytes from _file_{name}"
+        f"{literal(str(path))} as _source_file, rowid + 2 as _source_line, {bad} as _bad_bytes from _file_{name}"
     )
     return name
 
