@@ -13,6 +13,7 @@ batch), `_source_file`, `_source_line` (1 = the header) and `_bad_bytes`.
 from __future__ import annotations
 
 import codecs
+import os
 import tempfile
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, encoding: s
     if bad_lines or codecs.lookup(encoding).name != "utf-8":
         # DuckDB reads UTF-8: transcode into a temporary copy, bad bytes as U+FFFD, so the rest still
         # reads; intake quarantines exactly the lines that held them (their content cannot be trusted).
-        readable = Path(tempfile.mkstemp(suffix=".csv", prefix="archase_")[1])
+        handle, copy = tempfile.mkstemp(suffix=".csv", prefix="archase_")
+        os.close(handle)
+        readable = Path(copy)
         readable.write_text(path.read_bytes().decode(encoding, errors="replace"), encoding="utf-8")
     # The whole file may be one line (a 10 MB cell): allow a line as long as the file.
     max_line = max(2_000_000, readable.stat().st_size + 1)
