@@ -88,14 +88,15 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> ForecastInputs:
             from intermediate.int_invoices_converted i
             left join marts.dim_customers c on c.customer_id = i.customer_id
             where i.is_receivable
-        )
-        ,
+        ),
         -- Codes from small tables joined in, not windows over every invoice (each one a sort).
         customer_codes as (
             select customer_id, row_number() over (order by customer_id) - 1 as _cust
             from (select distinct customer_id from coded)
         ),
-        tier_codes as (select tier, row_number() over (order by tier) - 1 as code from (select distinct tier from coded)),
+        tier_codes as (
+            select tier, row_number() over (order by tier) - 1 as code from (select distinct tier from coded)
+        ),
         country_codes as (
             select country, row_number() over (order by country) - 1 as code from (select distinct country from coded)
         )

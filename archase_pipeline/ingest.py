@@ -14,8 +14,8 @@ import pandas as pd
 
 from archase_pipeline.audit import CheckRecord, record_source_total
 from archase_pipeline.config import ArchaseConfig, FileArSource
-from archase_pipeline.intake import (KEYS, QUARANTINE_COLUMNS, check_table, discard_working_tables, drop_source_text,
-                                     latest_source_update, prepare_ledger, source_open_totals)
+from archase_pipeline.intake import (CANONICAL, KEYS, QUARANTINE_COLUMNS, check_table, discard_working_tables,
+                                     drop_source_text, latest_source_update, prepare_ledger, source_open_totals)
 from archase_pipeline.quality import batch_checks, freshness_check
 from archase_pipeline.sources import ar_demo, ar_file, crm_demo, maildir
 from archase_pipeline.warehouse import LoadStats, merge_relation, merge_rows, table_exists
@@ -66,7 +66,7 @@ def load_ledger(con: duckdb.DuckDBPyConnection, config: ArchaseConfig, batch_id:
     replace_quarantine(con, source, quarantine)
 
     last_update = _source_last_update(con, config)
-    checks = [record for table in ("ar_customers", "ar_invoices", "ar_settlements", "fx_rates")
+    checks = [record for table in CANONICAL
               for record in batch_checks(table, result.outcomes, result.rows_read.get(table, 0),
                                          config.quality.max_quarantined_share)]
     checks.append(freshness_check(last_update, config.reference_time, config.quality.payment_data_max_age_hours))

@@ -136,11 +136,11 @@ class Intake:
         """Record the typed rows meeting `condition` as failing `rule`, with a reason per row."""
         failing = self.con.execute(
             f"insert into _intake_failures select {literal(table)}, _row, {literal(rule)}, {reason_sql} "
-            f"from _typed_{table} where {condition} returning row_id"
+            f"from _typed_{table} where {condition} returning row_id, reason"
         ).fetchall()
-        reason = self.con.execute(f"select {reason_sql} from _typed_{table} where {condition} limit 1").fetchone()
-        self.outcomes.append(RuleOutcome(table, rule, reason[0] if reason else rule, self.rows_read[table],
-                                         [r[0] for r in failing]))
+        # One pass: the first failing row's reason is the rule's summary.
+        self.outcomes.append(RuleOutcome(table, rule, failing[0][1] if failing else rule, self.rows_read[table],
+                                         [row_id for row_id, _ in failing]))
 
     # -- gate 2: keys --------------------------------------------------------------------------
     @staticmethod

@@ -64,22 +64,12 @@ class LoadStats:
                 "deleted": self.deleted, "unchanged": self.unchanged}
 
 
-def merge_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    frame: pd.DataFrame,
-    keys: Sequence[str],
-    *,
-    source: str,
-    batch_id: str,
-    full_snapshot: bool = True,
-    loaded_at: dt.datetime | None = None,
-) -> LoadStats:
-    """Bring `raw.<table>` in line with a (small) pandas frame; see `merge_relation`."""
+def merge_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, keys: Sequence[str],
+               **options) -> LoadStats:
+    """Bring `raw.<table>` in line with a (small) pandas frame; `merge_relation` takes the same options."""
     con.register("_frame", frame)
     try:
-        return merge_relation(con, table, "_frame", keys, source=source, batch_id=batch_id,
-                              full_snapshot=full_snapshot, loaded_at=loaded_at)
+        return merge_relation(con, table, "_frame", keys, **options)
     finally:
         con.unregister("_frame")
 

@@ -112,6 +112,24 @@ def test_ibm_backtest_beats_both_baselines_at_four_weeks(ibm_run):
     assert four["model"] < four["customer_median"]
 
 
+def test_inputs_coded_by_duckdb_forecast_like_inputs_coded_by_pandas(ibm_run):
+    """load_inputs codes positions, customers and segments in SQL; hand-built frames get them in
+    ForecastInputs. Both must describe the same ledger, so both must give the same forecast."""
+    con = duckdb.connect(str(ibm_run.warehouse), read_only=True)
+    coded = load_inputs(con)
+    con.close()
+    plain = ForecastInputs(
+        invoices=coded.invoices.drop(columns=["_cust", "_segment_base"]).sample(frac=1, random_state=3),
+        settlements=coded.settlements.drop(columns=["_inv"]),
+        customers=coded.customers, promises=coded.promises,
+        disputes=coded.disputes.drop(columns=["_inv"]),
+    )
+    as_of = dt.date(2013, 6, 30)  # 84 invoices open then (tests/test_ibm_kpis.py)
+    by_duckdb, by_pandas = forecast(coded, as_of)[0], forecast(plain, as_of)[0]
+    assert by_duckdb["expected"].sum() > 0
+    pd.testing.assert_frame_equal(by_duckdb, by_pandas, rtol=1e-9)
+
+
 def test_forecast_cli_json_shape(ibm_run, capsys):
     assert main(["forecast", "--config", str(ibm_run.source_file), "--as-of", "2013-06-30", "--weeks", "4",
                  "--json"]) == 0
